@@ -1,0 +1,1 @@
+"""Delegate credentials, tablets, scanning, attendance and quorum."""

@@ -1,0 +1,1 @@
+"""The congress core: settings, database, accounts, the event log, congresses and delegates."""

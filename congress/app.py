@@ -1,0 +1,211 @@
+"""The application factory: ``congress.app:create_app``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from congress import database, i18n
+from congress.auth import LanguageMiddleware, SessionMiddleware
+from congress.errors import CongressError
+from congress.eventlog import RecordedEvent, congress_channel, use_event_bus
+from congress.i18n import N_
+from congress.settings import Settings, get_settings
+from congress.templating import STATIC_DIRS, make_environment, page
+
+log = logging.getLogger("congress")
+
+STATIC_EXEMPT = ["/static", "/schema", "/favicon.ico"]
+
+
+class ChannelsEventBus:
+    """Publishes committed events on the congress's channel of Litestar Channels."""
+
+    def __init__(self, channels: ChannelsPlugin) -> None:
+        self.channels = channels
+
+    def publish(self, events: Sequence[RecordedEvent]) -> None:
+        for event in events:
+            if event.congress is not None:
+                self.channels.publish(msgspec.json.encode(event), congress_channel(event.congress))
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def error_response(
+    request: Request[Any, Any, Any],
+    status_code: int,
+    code: str,
+    message: str,
+    **extra: Any,
+) -> Response[Any]:
+    if _wants_json(request):
+        return Response({"code": code, "message": message, **extra}, status_code=status_code)
+    if status_code == 401:
+        return Redirect(f"/login?next={request.url.path}")
+    return page(request, "error.html", status_code=status_code, code=code, message=message)
+
+
+def handle_congress_error(request: Request[Any, Any, Any], exc: CongressError) -> Response[Any]:
+    extra: dict[str, Any] = {}
+    if getattr(exc, "field", None):
+        extra["field"] = exc.field  # type: ignore[attr-defined]
+    return error_response(
+        request, exc.status_code, exc.code, i18n.translate(exc.message, **exc.params), **extra
+    )
+
+
+def handle_validation_error(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> Response[Any]:
+    errors = [
+        {"field": str(e.get("key", "")), "message": str(e.get("message", ""))}
+        for e in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(e, dict)
+    ]
+    return error_response(
+        request,
+        400,
+        "invalid_input",
+        i18n.translate(N_("Some of what was sent is not valid.")),
+        errors=errors,
+    )
+
+
+HTTP_MESSAGES = {
+    401: ("not_signed_in", N_("Please sign in first.")),
+    403: ("forbidden", N_("You may not do this.")),
+    404: ("not_found", N_("There is nothing at this address.")),
+    405: ("method_not_allowed", N_("This address does not accept that request.")),
+    413: ("too_large", N_("What was sent is too large.")),
+    429: ("too_many_requests", N_("Too many requests; please wait a moment.")),
+}
+
+
+def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 403 and "CSRF" in str(exc.detail):
+        return error_response(
+            request,
+            403,
+            "csrf_failed",
+            i18n.translate(N_("This form has expired. Go back, reload the page and try again.")),
+        )
+    code, message = HTTP_MESSAGES.get(
+        exc.status_code, ("http_error", N_("This request could not be handled."))
+    )
+    if exc.status_code == 400:
+        code, message = "bad_request", N_("This request is malformed.")
+    return error_response(request, exc.status_code, code, i18n.translate(message))
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        request,
+        500,
+        "internal_error",
+        i18n.translate(N_("Something went wrong on our side. Nothing was changed; try again.")),
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    from congress.controllers import AccountController, CongressController, EventLogController
+    from congress.delegates.controllers import DelegateController, DelegateImportController
+    from congress.delegates.pages import DelegatePages
+    from congress.pages import AccountPages, ConsolePages, SignInPages
+
+    channels = ChannelsPlugin(
+        backend=MemoryChannelsBackend(history=0),
+        arbitrary_channels_allowed=True,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        previous = use_event_bus(ChannelsEventBus(channels))
+        async with database.database_pool(settings.db_pool_size):
+            try:
+                yield
+            finally:
+                use_event_bus(previous)
+
+    app = Litestar(
+        route_handlers=[
+            SignInPages,
+            ConsolePages,
+            DelegatePages,
+            AccountPages,
+            CongressController,
+            EventLogController,
+            DelegateController,
+            DelegateImportController,
+            AccountController,
+            create_static_files_router(
+                path="/static", directories=list(STATIC_DIRS), include_in_schema=False
+            ),
+        ],
+        lifespan=[lifespan],
+        plugins=[channels],
+        middleware=[
+            LanguageMiddleware,
+            DefineMiddleware(SessionMiddleware, exclude=STATIC_EXEMPT),
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="congress_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=False,  # the API page and our scripts send it back as a header
+            cookie_samesite="strict",
+            header_name="x-csrf-token",
+            exclude=["/schema"],
+        ),
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(make_environment())
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Congress",
+            version="0.1.0",
+            description="The congress API. Sign in on /login first; the session cookie and "
+            "the CSRF cookie are sent with each request.",
+            path="/schema",
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                    css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                    standalone_preset_js_url="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                    path="/",
+                )
+            ],
+        ),
+        exception_handlers={
+            CongressError: handle_congress_error,
+            ValidationException: handle_validation_error,
+            HTTPException: handle_http_error,
+            Exception: handle_unexpected,
+        },
+        request_max_body_size=20 * 1024 * 1024,
+        debug=settings.debug,
+    )
+    app.state.settings = settings
+    app.state.channels = channels
+    return app

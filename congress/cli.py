@@ -1,0 +1,176 @@
+"""The ``congress`` command: serve, demo, migrate, create-admin, import-delegates."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+T = TypeVar("T")
+
+
+def _run(work: Awaitable[T]) -> T:
+    async def with_pool() -> T:
+        from congress import database
+        from congress.settings import get_settings
+
+        async with database.database_pool(get_settings().db_pool_size):
+            return await work
+
+    return asyncio.run(with_pool())
+
+
+async def _migrate() -> None:
+    from congress import database
+
+    await database.migrate()
+
+
+def _echo_demo(congress_id: int, logins: list[Any]) -> None:
+    from congress.settings import get_settings
+
+    base = get_settings().public_url
+    click.echo("")
+    click.echo("Đại hội Công đoàn tỉnh Hà Tĩnh lần thứ XIX — demo congress ready.")
+    click.echo(f"  Console:      {base}/console")
+    click.echo(f"  The congress: {base}/console/congresses/{congress_id}")
+    click.echo(f"  API (OpenAPI): {base}/schema")
+    click.echo("")
+    click.echo("Demo accounts (new passwords at every start):")
+    for username, password, role in logins:
+        click.echo(f"  {role.value:<12} {username:<18} {password}")
+    click.echo("")
+
+
+async def _demo() -> tuple[int, list[Any]]:
+    from congress import demo
+
+    await _migrate()
+    congress_id = await demo.load_demo()
+    return congress_id, await demo.reset_demo_accounts()
+
+
+@click.group()
+def main() -> None:
+    """Congress and meeting management for trade unions."""
+    os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
+    sys.path.insert(0, str(Path.cwd()))
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the database migrations of every app."""
+    _run(_migrate())
+    click.echo("Migrations applied.")
+
+
+@main.command()
+def demo() -> None:
+    """Create the demo congress (once) and print demo accounts for each role."""
+    congress_id, logins = _run(_demo())
+    _echo_demo(congress_id, logins)
+
+
+@main.command()
+@click.option("--demo", "with_demo", is_flag=True, help="Load the demo congress first.")
+@click.option("--host", default=None, help="Address to listen on (CONGRESS_HOST).")
+@click.option("--port", default=None, type=int, help="Port (CONGRESS_PORT).")
+def serve(with_demo: bool, host: str | None, port: int | None) -> None:
+    """Apply migrations, then serve the app with uvicorn."""
+    import uvicorn
+
+    from congress.settings import get_settings
+
+    settings = get_settings()
+    if with_demo:
+        congress_id, logins = _run(_demo())
+        _echo_demo(congress_id, logins)
+    else:
+        _run(_migrate())
+        click.echo(f"Console: {settings.public_url}/console")
+    uvicorn.run(
+        "congress.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@main.command("create-admin")
+@click.argument("username")
+@click.option("--full-name", default="", help="Shown in the console and the event log.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_admin(username: str, full_name: str, password_stdin: bool) -> None:
+    """Create an administrator account."""
+    from congress import accounts
+    from congress.errors import CongressError
+    from congress.i18n import translate
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise click.ClickException("The passwords differ.")
+
+    async def create() -> int:
+        await _migrate()
+        return await accounts.create_account(username, full_name, password, ["admin"])
+
+    try:
+        account_id = _run(create())
+    except CongressError as exc:
+        raise click.ClickException(translate(exc.message, **exc.params)) from None
+    click.echo(f"Administrator {username} created (id {account_id}).")
+
+
+@main.command("import-delegates")
+@click.argument("congress_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--create-delegations", is_flag=True, help="Create delegations the file names.")
+@click.option("--dry-run", is_flag=True, help="Only show the preview.")
+def import_delegates(congress_id: int, file: Path, create_delegations: bool, dry_run: bool) -> None:
+    """Import delegates from a CSV or XLSX file: all rows, or none if any has a problem."""
+    from congress.delegates import services
+    from congress.errors import CongressError
+    from congress.eventlog import SYSTEM
+    from congress.i18n import translate
+    from congress.problems import problem_message
+
+    content = file.read_bytes()
+
+    async def run() -> tuple[Any, Any]:
+        await _migrate()
+        token = await services.stage_import(congress_id, file.name, content, SYSTEM)
+        preview = await services.preview_import(congress_id, token, create_delegations)
+        if dry_run or not preview.can_apply:
+            return preview, None
+        return preview, await services.apply_import(congress_id, token, create_delegations, SYSTEM)
+
+    try:
+        preview, result = _run(run())
+    except CongressError as exc:
+        raise click.ClickException(translate(exc.message, **exc.params)) from None
+    for problem in preview.sheet.problems:
+        click.echo(f"file: {translate(problem_message(problem.code), value=problem.value)}")
+    for row in preview.rows:
+        for problem in row.problems:
+            message = translate(problem_message(problem.code), value=problem.value)
+            click.echo(f"row {row.row.line}: {message}")
+    counts = preview.counts
+    click.echo(
+        f"{counts['create']} new, {counts['update']} updated, "
+        f"{counts['unchanged']} unchanged, {counts['error']} with problems"
+    )
+    if result is None and not dry_run:
+        raise click.ClickException("Nothing was imported: fix the problems and try again.")
+    if result is not None:
+        click.echo("Imported.")

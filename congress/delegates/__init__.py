@@ -1,0 +1,1 @@
+"""Delegations and delegates: the list, search, editing and the spreadsheet import."""

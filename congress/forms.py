@@ -1,0 +1,81 @@
+"""HTML form posts into the same msgspec schemas the JSON API uses."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request
+
+from congress.errors import InvalidInput
+from congress.i18n import N_, gettext
+
+T = TypeVar("T", bound=msgspec.Struct)
+_FIELD = re.compile(r"\$\.(\w+)")
+
+FIELD_LABELS = {
+    "name": N_("Name"),
+    "number": N_("Number"),
+    "term": N_("Term"),
+    "organizing_union": N_("Organizing union"),
+    "venue": N_("Venue"),
+    "starts_on": N_("Starts on"),
+    "ends_on": N_("Ends on"),
+    "title": N_("Title"),
+    "starts_at": N_("Starts at"),
+    "location": N_("Location"),
+    "presenter": N_("Presenter"),
+    "duration_minutes": N_("Duration (minutes)"),
+    "full_name": N_("Full name"),
+    "unit": N_("Unit"),
+    "position": N_("Position"),
+    "kind": N_("Kind"),
+    "gender": N_("Gender"),
+    "birth_year": N_("Birth year"),
+    "card_number": N_("Card number"),
+    "photo": N_("Photo file"),
+    "delegation_id": N_("Delegation"),
+    "code": N_("Code"),
+    "username": N_("User name"),
+    "password": N_("Password"),
+    "roles": N_("Roles"),
+}
+
+MULTI_VALUED = {"roles"}
+
+
+async def read_form(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    form = await request.form()
+    values: dict[str, Any] = {}
+    for key in form:
+        if key.startswith("_"):
+            continue
+        if key in MULTI_VALUED:
+            values[key] = [v for v in form.getall(key) if isinstance(v, str)]
+        elif isinstance(form.get(key), str):
+            values[key] = form.get(key)
+    return values
+
+
+def parse_form(schema: type[T], form: dict[str, Any]) -> T:
+    """The form's values as ``schema``; an empty optional field is None, not an error."""
+    fields = {f.name: f for f in msgspec.structs.fields(schema)}
+    values = {}
+    for key, value in form.items():
+        if key not in fields:
+            continue
+        if value == "" and fields[key].default is None:
+            continue
+        values[key] = value
+    try:
+        return msgspec.convert(values, schema, strict=False)
+    except msgspec.ValidationError as exc:
+        match = _FIELD.search(str(exc))
+        field = match.group(1) if match else None
+        raise InvalidInput(
+            "invalid_field",
+            N_("The field “{label}” is not valid."),
+            field=field,
+            label=gettext(FIELD_LABELS.get(field or "", field or "?")),
+        ) from None

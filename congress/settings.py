@@ -1,0 +1,88 @@
+"""Settings from environment variables; the README lists every one."""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import msgspec
+
+ENV_PREFIX = "CONGRESS_"
+
+
+class Settings(msgspec.Struct, frozen=True):
+    var_dir: Path
+    database_url: str
+    public_url: str
+    secret_key: str
+    redis_url: str | None
+    host: str
+    port: int
+    default_language: str
+    timezone: str
+    db_pool_size: int
+    debug: bool
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(urlsplit(self.database_url).path.removeprefix("/"))
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(ENV_PREFIX + name, default).strip()
+
+
+def _secret_key(var_dir: Path) -> str:
+    """The secret from the environment, else one kept under var/, made on first start."""
+    given = _env("SECRET_KEY")
+    if given:
+        return given
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not both write a key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(key)
+    return key
+
+
+def load_settings() -> Settings:
+    var_dir = Path(_env("VAR_DIR", "var")).resolve()
+    database_url = _env("DATABASE_URL") or f"sqlite:///{var_dir / 'congress.sqlite3'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url.removeprefix("postgres://")
+    return Settings(
+        var_dir=var_dir,
+        database_url=database_url,
+        public_url=(_env("PUBLIC_URL") or "http://localhost:8000").rstrip("/"),
+        secret_key=_secret_key(var_dir),
+        redis_url=_env("REDIS_URL") or None,
+        host=_env("HOST", "127.0.0.1"),
+        port=int(_env("PORT", "8000")),
+        default_language=_env("LANGUAGE", "vi"),
+        timezone=_env("TIMEZONE", "Asia/Ho_Chi_Minh"),
+        db_pool_size=int(_env("DB_POOL_SIZE", "10")),
+        debug=_env("DEBUG", "0").lower() in {"1", "true", "yes"},
+    )
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return load_settings()

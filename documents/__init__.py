@@ -1,0 +1,1 @@
+"""The archive: files, versions, access levels, search, export; the delegate portal."""

@@ -1,0 +1,1 @@
+"""Live feeds, LED screens, the public live page and stream links."""

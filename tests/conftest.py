@@ -1,0 +1,193 @@
+"""Shared fixtures: a fresh database per run (SQLite by default, PostgreSQL when
+CONGRESS_TEST_POSTGRES names a server), the app, clients signed in as each role, factories."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+# --- the database, chosen before anything imports the app ----------------------------------
+
+VAR_DIR = Path(tempfile.mkdtemp(prefix="congress-test-"))
+POSTGRES_SERVER = os.environ.get("CONGRESS_TEST_POSTGRES", "").strip()
+TEST_DATABASE_NAME = f"congress_test_{os.getpid()}_{secrets.token_hex(3)}"
+
+
+def database_url_on(server: str, name: str) -> str:
+    parts = urlsplit(server)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _admin(server: str, statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(server)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+os.environ["CONGRESS_VAR_DIR"] = str(VAR_DIR)
+os.environ["CONGRESS_SECRET_KEY"] = "test-secret-" + secrets.token_hex(16)
+os.environ.pop("CONGRESS_REDIS_URL", None)
+if POSTGRES_SERVER:
+    asyncio.run(_admin(POSTGRES_SERVER, f'CREATE DATABASE "{TEST_DATABASE_NAME}"'))
+    os.environ["CONGRESS_DATABASE_URL"] = database_url_on(POSTGRES_SERVER, TEST_DATABASE_NAME)
+else:
+    os.environ["CONGRESS_DATABASE_URL"] = f"sqlite:///{VAR_DIR / 'test.sqlite3'}"
+
+from litestar import Litestar  # noqa: E402
+from litestar.testing import AsyncTestClient  # noqa: E402
+
+from congress import accounts, database  # noqa: E402
+from congress.accounts import Role  # noqa: E402
+from congress.app import create_app  # noqa: E402
+from congress.auth import SESSION_COOKIE  # noqa: E402
+from congress.eventlog import RecordingEventBus, use_event_bus  # noqa: E402
+from congress.schemas import CongressIn  # noqa: E402
+from congress.services import create_congress  # noqa: E402
+
+ENGINE = "postgresql" if POSTGRES_SERVER else "sqlite"
+CSRF_COOKIE = "congress_csrf"
+
+
+def pytest_report_header() -> str:
+    return f"database engine: {ENGINE} ({os.environ['CONGRESS_DATABASE_URL'].split('@')[-1]})"
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def migrated() -> AsyncIterator[None]:
+    """The test database, migrated from empty once per run, dropped at the end."""
+    async with database.database_pool(4):
+        await database.migrate()
+        yield
+    if POSTGRES_SERVER:
+        await _admin(POSTGRES_SERVER, f'DROP DATABASE IF EXISTS "{TEST_DATABASE_NAME}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_var_dir() -> Iterator[None]:
+    yield
+    shutil.rmtree(VAR_DIR, ignore_errors=True)
+
+
+@pytest.fixture
+def bus() -> Iterator[RecordingEventBus]:
+    recording = RecordingEventBus()
+    previous = use_event_bus(recording)
+    yield recording
+    use_event_bus(previous)
+
+
+@pytest.fixture(scope="session")
+def app() -> Litestar:
+    return create_app()
+
+
+Client = AsyncTestClient[Litestar]
+
+
+async def with_csrf(client: Client) -> str:
+    """The CSRF token a browser would have: fetched once from the sign-in page."""
+    if CSRF_COOKIE not in client.cookies:
+        await client.get("/login")
+    return str(client.cookies[CSRF_COOKIE])
+
+
+class Session:
+    """A client signed in as one account, with helpers that send the CSRF token."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    async def csrf(self) -> str:
+        return await with_csrf(self.client)
+
+    async def get(self, url: str, **kwargs: Any) -> Any:
+        return await self.client.get(url, **kwargs)
+
+    async def send(self, method: str, url: str, **kwargs: Any) -> Any:
+        headers = {"x-csrf-token": await self.csrf(), **kwargs.pop("headers", {})}
+        return await self.client.request(method, url, headers=headers, **kwargs)
+
+    async def post(self, url: str, **kwargs: Any) -> Any:
+        return await self.send("POST", url, **kwargs)
+
+    async def put(self, url: str, **kwargs: Any) -> Any:
+        return await self.send("PUT", url, **kwargs)
+
+    async def delete(self, url: str, **kwargs: Any) -> Any:
+        return await self.send("DELETE", url, **kwargs)
+
+    async def submit(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """A form post, as the browser sends it: the token is a form field."""
+        form = {"_csrf_token": await self.csrf(), **(data or {})}
+        return await self.client.post(url, data=form, **kwargs)
+
+
+@pytest.fixture(scope="session")
+async def role_tokens() -> dict[str, str]:
+    """A session token per role, made once: argon2 is slow on purpose."""
+    tokens = {}
+    for role in Role:
+        username = f"test.{role.value}.{secrets.token_hex(3)}"
+        account_id = await accounts.create_account(username, f"Test {role.value}", "x" * 12, [role.value])
+        tokens[role.value] = await accounts.open_session(account_id)
+    return tokens
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[Client]:
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def anonymous(client: Client) -> Session:
+    return Session(client)
+
+
+@pytest.fixture
+async def as_role(
+    app: Litestar, role_tokens: dict[str, str]
+) -> AsyncIterator[Callable[[str | None], Awaitable[Session]]]:
+    """``await as_role("admin")``: a new client signed in with that role (None: anonymous)."""
+    opened: list[Client] = []
+
+    async def open_as(role: str | None) -> Session:
+        test_client = AsyncTestClient(app=app)
+        await test_client.__aenter__()
+        opened.append(test_client)
+        if role is not None:
+            test_client.cookies.set(SESSION_COOKIE, role_tokens[role])
+        return Session(test_client)
+
+    yield open_as
+    for test_client in opened:
+        await test_client.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def admin(app: Litestar, role_tokens: dict[str, str]) -> AsyncIterator[Session]:
+    async with AsyncTestClient(app=app) as test_client:
+        test_client.cookies.set(SESSION_COOKIE, role_tokens["admin"])
+        yield Session(test_client)
+
+
+@pytest.fixture
+def make_congress() -> Callable[..., Awaitable[int]]:
+    async def make(**fields: Any) -> int:
+        values = {"name": f"Đại hội Công đoàn thử {secrets.token_hex(3)}", "number": "XIX", **fields}
+        return await create_congress(CongressIn(**values))
+
+    return make
