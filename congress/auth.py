@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from litestar.connection import ASGIConnection
+from litestar.exceptions import WebSocketException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from congress.accounts import Permission, SignedInAccount, account_for_session
-from congress.errors import NotSignedIn, PermissionDenied
+from congress.errors import CongressError, NotSignedIn, PermissionDenied
 from congress.i18n import N_, current_language, pick_language
 
 SESSION_COOKIE = "congress_session"
@@ -49,10 +50,17 @@ class LanguageMiddleware:
             current_language.reset(token)
 
 
+def refuse(connection: ASGIConnection[Any, Any, Any, Any], error: CongressError) -> NoReturn:
+    """Raise the error; on a websocket, close with 4401/4403 so the client knows why."""
+    if connection.scope["type"] == "websocket":
+        raise WebSocketException(detail=error.code, code=4000 + error.status_code)
+    raise error
+
+
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> SignedInAccount:
     account = connection.scope.get("user")
     if not isinstance(account, SignedInAccount):
-        raise NotSignedIn("not_signed_in", N_("Please sign in first."))
+        refuse(connection, NotSignedIn("not_signed_in", N_("Please sign in first.")))
     return account
 
 
@@ -89,4 +97,7 @@ def require_same_origin(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
     if not origin_allowed(connection, connection.app.state.settings.public_url):
-        raise PermissionDenied("bad_origin", N_("This page may not connect from another site."))
+        refuse(
+            connection,
+            PermissionDenied("bad_origin", N_("Requests from another site are not accepted.")),
+        )

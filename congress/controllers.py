@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import Annotated, Any
 
@@ -235,17 +234,23 @@ class EventLogController(Controller):
         await socket.accept()
         # Subscribe before reading the log, so nothing committed in between is lost;
         # the sequence number drops what arrives twice.
-        async with channels.start_subscription([congress_channel(congress_id)]) as subscriber:
-            last = after
-            for event in await events_of(congress_id, after_seq=after, limit=10_000):
+        last = after
+
+        async def forward(message: bytes) -> None:
+            nonlocal last
+            event = msgspec.json.decode(message, type=RecordedEvent)
+            if event.seq > last:
                 await socket.send_text(msgspec.json.encode(event_out(event)).decode())
                 last = event.seq
-            with contextlib.suppress(WebSocketDisconnect, asyncio.CancelledError):
-                async for message in subscriber.iter_events():
-                    event = msgspec.json.decode(message, type=RecordedEvent)
-                    if event.seq > last:
-                        await socket.send_text(msgspec.json.encode(event_out(event)).decode())
-                        last = event.seq
+
+        async with channels.start_subscription([congress_channel(congress_id)]) as subscriber:
+            for event in await events_of(congress_id, after_seq=after, limit=10_000):
+                await forward(msgspec.json.encode(event))
+            async with subscriber.run_in_background(forward):
+                # The client sends nothing; waiting here notices when it goes away.
+                with contextlib.suppress(WebSocketDisconnect):
+                    while True:
+                        await socket.receive_data(mode="text")
 
 
 class AccountIn(Input):

@@ -61,15 +61,18 @@ def write_transaction() -> contextlib.AbstractAsyncContextManager[object]:
     return db.transaction()
 
 
-async def open_pool(pool_size: int) -> None:
+async def open_pool(pool_size: int) -> bool:
+    """Opens the PostgreSQL pool unless one is open already; True when this call opened it."""
     db = engine()
-    if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(max_size=pool_size)
+    if not isinstance(db, PostgresEngine) or db.pool is not None:
+        return False
+    await db.start_connection_pool(min_size=1, max_size=pool_size)
+    return True
 
 
 async def close_pool() -> None:
     db = engine()
-    if isinstance(db, PostgresEngine):
+    if isinstance(db, PostgresEngine) and db.pool is not None:
         await db.close_connection_pool()
 
 
@@ -87,8 +90,9 @@ async def migrate() -> str:
 
 @contextlib.asynccontextmanager
 async def database_pool(pool_size: int) -> AsyncIterator[None]:
-    await open_pool(pool_size)
+    opened = await open_pool(pool_size)
     try:
         yield
     finally:
-        await close_pool()
+        if opened:
+            await close_pool()

@@ -13,6 +13,8 @@ from congress.i18n import N_, gettext
 
 T = TypeVar("T", bound=msgspec.Struct)
 _FIELD = re.compile(r"\$\.(\w+)")
+# <input type="datetime-local"> sends minutes only; ISO 8601 parsers want the seconds.
+_MINUTES_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
 
 FIELD_LABELS = {
     "name": N_("Name"),
@@ -67,6 +69,8 @@ def parse_form(schema: type[T], form: dict[str, Any]) -> T:
             continue
         if value == "" and fields[key].default is None:
             continue
+        if isinstance(value, str) and _MINUTES_ONLY.match(value):
+            value += ":00"
         values[key] = value
     try:
         return msgspec.convert(values, schema, strict=False)

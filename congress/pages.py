@@ -56,9 +56,12 @@ class SignInPages(Controller):
 
     @get("/login")
     async def login_form(
-        self, request: Request[Any, Any, Any], next: FromQuery[str] = ""
+        self,
+        request: Request[Any, Any, Any],
+        next: FromQuery[str] = "",
+        notice: FromQuery[str] = "",
     ) -> Template:
-        return page(request, "login.html", next=safe_next(next))
+        return page(request, "login.html", next=safe_next(next), notice=NOTICES.get(notice))
 
     @post("/login")
     async def login(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -186,7 +189,9 @@ class ConsolePages(Controller):
         try:
             await action()
         except CongressError as exc:
-            return await self._congress_page(request, congress_id, 422, **error_context(exc))
+            return await self._congress_page(
+                request, congress_id, exc.status_code, **error_context(exc)
+            )
         return Redirect(f"/console/congresses/{congress_id}?notice={notice}{anchor}")
 
     @post("/congresses/{congress_id:int}", guards=[require(Permission.MANAGE_CONGRESS)])

@@ -21,6 +21,9 @@ PROBLEM_MESSAGES = {
     ),
     "unsupported_file": N_("This is not a spreadsheet: upload a CSV or XLSX file."),
     "unreadable_encoding": N_("The characters of this file cannot be read: save it as CSV UTF-8."),
+    "encrypted_file": N_(
+        "This Excel file is protected with a password: remove the password and save it again."
+    ),
     "unreadable_file": N_("This Excel file cannot be opened; it may be damaged."),
     "empty_file": N_("The file has no rows."),
     "too_many_rows": N_("The file has too many rows."),

@@ -72,7 +72,9 @@ async def migrated() -> AsyncIterator[None]:
         await database.migrate()
         yield
     if POSTGRES_SERVER:
-        await _admin(POSTGRES_SERVER, f'DROP DATABASE IF EXISTS "{TEST_DATABASE_NAME}" WITH (FORCE)')
+        await _admin(
+            POSTGRES_SERVER, f'DROP DATABASE IF EXISTS "{TEST_DATABASE_NAME}" WITH (FORCE)'
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -89,8 +91,9 @@ def bus() -> Iterator[RecordingEventBus]:
     use_event_bus(previous)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def app() -> Litestar:
+    """A new app per test: two test clients on one app would start its plugins twice."""
     return create_app()
 
 
@@ -141,7 +144,9 @@ async def role_tokens() -> dict[str, str]:
     tokens = {}
     for role in Role:
         username = f"test.{role.value}.{secrets.token_hex(3)}"
-        account_id = await accounts.create_account(username, f"Test {role.value}", "x" * 12, [role.value])
+        account_id = await accounts.create_account(
+            username, f"Test {role.value}", "x" * 12, [role.value]
+        )
         tokens[role.value] = await accounts.open_session(account_id)
     return tokens
 
@@ -165,7 +170,7 @@ async def as_role(
     opened: list[Client] = []
 
     async def open_as(role: str | None) -> Session:
-        test_client = AsyncTestClient(app=app)
+        test_client = AsyncTestClient(app=create_app())
         await test_client.__aenter__()
         opened.append(test_client)
         if role is not None:
@@ -187,7 +192,77 @@ async def admin(app: Litestar, role_tokens: dict[str, str]) -> AsyncIterator[Ses
 @pytest.fixture
 def make_congress() -> Callable[..., Awaitable[int]]:
     async def make(**fields: Any) -> int:
-        values = {"name": f"Đại hội Công đoàn thử {secrets.token_hex(3)}", "number": "XIX", **fields}
+        values = {
+            "name": f"Đại hội Công đoàn thử {secrets.token_hex(3)}",
+            "number": "XIX",
+            **fields,
+        }
         return await create_congress(CongressIn(**values))
 
     return make
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class LiveServer:
+    """The real app under uvicorn in its own process, on the test database."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "CONGRESS_PUBLIC_URL": self.url, **(env or {})}
+        self.process: Any = None
+
+    def spawn(self) -> None:
+        import subprocess
+        import sys
+
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "congress.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ],
+            env=self.env,
+        )
+
+    async def start(self) -> None:
+        import httpx
+
+        self.spawn()
+        async with httpx.AsyncClient() as http:
+            for _ in range(200):
+                try:
+                    if (await http.get(self.url + "/login")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise RuntimeError("the server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+async def live_server() -> AsyncIterator[LiveServer]:
+    server = LiveServer()
+    await server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,5 @@
+"""``python -m congress`` is the ``congress`` command."""
+
+from congress.cli import main
+
+main()

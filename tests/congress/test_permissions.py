@@ -1,0 +1,346 @@
+"""Who may call what: every route of the API and the console against every role.
+
+The table below is the specification. A route added to the app without a line here makes
+``test_every_route_has_an_expectation`` fail, so no route goes out unguarded by accident.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.exceptions import WebSocketDisconnect
+from litestar.routes import HTTPRoute, WebSocketRoute
+from litestar.testing import AsyncTestClient
+
+from congress import accounts, services
+from congress.accounts import ROLE_PERMISSIONS, Permission, Role
+from congress.auth import SESSION_COOKIE
+from congress.delegates import services as delegate_services
+from congress.delegates.schemas import DelegateIn, DelegationIn
+from congress.eventlog import SYSTEM
+from congress.schemas import AgendaItemIn, CongressIn, SittingIn
+from tests.conftest import Session
+
+SIGNED_IN = "signed_in"  # any signed-in account, whatever its roles
+WEBSOCKET = "WS"
+
+C = "/api/congresses/{congress_id:int}"
+K = "/console/congresses/{congress_id:int}"
+
+# (method, path template as the app declares it) -> what the caller needs.
+EXPECTED: dict[tuple[str, str], Permission | str] = {
+    # --- API: congresses, sittings, agenda
+    ("GET", "/api/congresses"): Permission.VIEW_CONGRESS,
+    ("POST", "/api/congresses"): Permission.MANAGE_CONGRESS,
+    ("GET", C): Permission.VIEW_CONGRESS,
+    ("PUT", C): Permission.MANAGE_CONGRESS,
+    ("GET", f"{C}/sittings"): Permission.VIEW_CONGRESS,
+    ("POST", f"{C}/sittings"): Permission.MANAGE_CONGRESS,
+    ("PUT", f"{C}/sittings/order"): Permission.MANAGE_CONGRESS,
+    ("PUT", f"{C}/sittings/{{sitting_id:int}}"): Permission.MANAGE_CONGRESS,
+    ("DELETE", f"{C}/sittings/{{sitting_id:int}}"): Permission.MANAGE_CONGRESS,
+    ("POST", f"{C}/sittings/{{sitting_id:int}}/agenda"): Permission.MANAGE_CONGRESS,
+    ("PUT", f"{C}/sittings/{{sitting_id:int}}/agenda/order"): Permission.MANAGE_CONGRESS,
+    ("PUT", f"{C}/agenda/{{item_id:int}}"): Permission.MANAGE_CONGRESS,
+    ("DELETE", f"{C}/agenda/{{item_id:int}}"): Permission.MANAGE_CONGRESS,
+    # --- API: the event log
+    ("GET", f"{C}/events"): Permission.READ_EVENT_LOG,
+    (WEBSOCKET, f"{C}/events/live"): Permission.READ_EVENT_LOG,
+    # --- API: delegations, delegates, the import
+    ("GET", f"{C}/delegations"): Permission.VIEW_DELEGATES,
+    ("POST", f"{C}/delegations"): Permission.MANAGE_DELEGATES,
+    ("PUT", f"{C}/delegations/{{delegation_id:int}}"): Permission.MANAGE_DELEGATES,
+    ("GET", f"{C}/delegates"): Permission.VIEW_DELEGATES,
+    ("POST", f"{C}/delegates"): Permission.MANAGE_DELEGATES,
+    ("GET", f"{C}/delegates/{{delegate_id:int}}"): Permission.VIEW_DELEGATES,
+    ("PUT", f"{C}/delegates/{{delegate_id:int}}"): Permission.MANAGE_DELEGATES,
+    ("POST", f"{C}/delegate-imports"): Permission.MANAGE_DELEGATES,
+    ("GET", f"{C}/delegate-imports/{{token:str}}"): Permission.MANAGE_DELEGATES,
+    ("POST", f"{C}/delegate-imports/{{token:str}}/apply"): Permission.MANAGE_DELEGATES,
+    # --- API: accounts
+    ("GET", "/api/accounts"): Permission.MANAGE_ACCOUNTS,
+    ("POST", "/api/accounts"): Permission.MANAGE_ACCOUNTS,
+    ("PUT", "/api/accounts/{account_id:int}"): Permission.MANAGE_ACCOUNTS,
+    ("POST", "/api/accounts/{account_id:int}/password"): Permission.MANAGE_ACCOUNTS,
+    # --- console: congresses, sittings, agenda, the log
+    ("GET", "/console"): SIGNED_IN,
+    ("POST", "/console/congresses"): Permission.MANAGE_CONGRESS,
+    ("GET", K): Permission.VIEW_CONGRESS,
+    ("POST", K): Permission.MANAGE_CONGRESS,
+    ("POST", f"{K}/sittings"): Permission.MANAGE_CONGRESS,
+    ("POST", f"{K}/sittings/{{sitting_id:int}}"): Permission.MANAGE_CONGRESS,
+    ("POST", f"{K}/sittings/{{sitting_id:int}}/delete"): Permission.MANAGE_CONGRESS,
+    ("POST", f"{K}/sittings/{{sitting_id:int}}/move"): Permission.MANAGE_CONGRESS,
+    ("POST", f"{K}/sittings/{{sitting_id:int}}/agenda"): Permission.MANAGE_CONGRESS,
+    ("POST", f"{K}/agenda/{{item_id:int}}"): Permission.MANAGE_CONGRESS,
+    ("POST", f"{K}/agenda/{{item_id:int}}/delete"): Permission.MANAGE_CONGRESS,
+    ("POST", f"{K}/agenda/{{item_id:int}}/move"): Permission.MANAGE_CONGRESS,
+    ("GET", f"{K}/events"): Permission.READ_EVENT_LOG,
+    # --- console: delegations, delegates, the import
+    ("GET", f"{K}/delegates"): Permission.VIEW_DELEGATES,
+    ("POST", f"{K}/delegates"): Permission.MANAGE_DELEGATES,
+    ("GET", f"{K}/delegates/new"): Permission.MANAGE_DELEGATES,
+    ("GET", f"{K}/delegates/{{delegate_id:int}}"): Permission.VIEW_DELEGATES,
+    ("POST", f"{K}/delegates/{{delegate_id:int}}"): Permission.MANAGE_DELEGATES,
+    ("GET", f"{K}/delegations"): Permission.VIEW_DELEGATES,
+    ("POST", f"{K}/delegations"): Permission.MANAGE_DELEGATES,
+    ("POST", f"{K}/delegations/{{delegation_id:int}}"): Permission.MANAGE_DELEGATES,
+    ("GET", f"{K}/import"): Permission.MANAGE_DELEGATES,
+    ("POST", f"{K}/import"): Permission.MANAGE_DELEGATES,
+    ("GET", f"{K}/import/{{token:str}}"): Permission.MANAGE_DELEGATES,
+    ("POST", f"{K}/import/{{token:str}}/apply"): Permission.MANAGE_DELEGATES,
+    # --- console: accounts
+    ("GET", "/console/accounts"): Permission.MANAGE_ACCOUNTS,
+    ("POST", "/console/accounts"): Permission.MANAGE_ACCOUNTS,
+    ("POST", "/console/accounts/{account_id:int}"): Permission.MANAGE_ACCOUNTS,
+}
+
+ROLES: list[Role | None] = [None, *Role]
+HTTP_ROUTES = [
+    pytest.param(method, path, id=f"{method} {path}")
+    for method, path in sorted(EXPECTED)
+    if method != WEBSOCKET
+]
+GUARDED_PREFIXES = ("/api", "/console")
+# What an allowed caller may get back for an empty body: anything but "who are you" or
+# "not you", and never a crash.
+ALLOWED_STATUSES = {200, 201, 204, 302, 303, 400, 404, 409, 422}
+SHEET = "Họ và tên,Loại đại biểu\nNguyễn Văn An,Chính thức\n".encode()
+PARAM = re.compile(r"\{(\w+):\w+\}")
+
+
+def app_routes(app: Litestar) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves under /api and /console."""
+    found: set[tuple[str, str]] = set()
+    for route in app.routes:
+        if not route.path.startswith(GUARDED_PREFIXES):
+            continue
+        if isinstance(route, WebSocketRoute):
+            found.add((WEBSOCKET, route.path))
+        elif isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                # Litestar adds an OPTIONS handler to every path by itself.
+                found |= {(m, route.path) for m in handler.http_methods if m != "OPTIONS"}
+        else:  # an ASGI mount would bypass the guards entirely
+            found.add(("ASGI", route.path))
+    return found
+
+
+def allowed(role: Role | None, needs: Permission | str) -> bool:
+    if role is None:
+        return False
+    return needs == SIGNED_IN or needs in ROLE_PERMISSIONS[role]
+
+
+def fill(template: str, ids: dict[str, Any]) -> str:
+    return PARAM.sub(lambda m: str(ids[m.group(1)]), template)
+
+
+def role_id(role: Role | None) -> str:
+    return "anonymous" if role is None else role.value
+
+
+ALL_OBJECTS = frozenset({"sitting_id", "item_id", "delegation_id", "delegate_id", "token"})
+
+
+async def make_objects(wanted: frozenset[str] = ALL_OBJECTS) -> dict[str, Any]:
+    """A new congress with what the path names (and what that needs), made by the system."""
+    name = f"Đại hội quyền {secrets.token_hex(3)}"
+    made: dict[str, Any] = {
+        "congress_id": await services.create_congress(CongressIn(name=name, number="XIX"), SYSTEM)
+    }
+    congress_id = made["congress_id"]
+    if wanted & {"sitting_id", "item_id"}:
+        made["sitting_id"] = await services.add_sitting(
+            congress_id, SittingIn(title="Phiên trù bị", kind="preparatory"), SYSTEM
+        )
+    if "item_id" in wanted:
+        made["item_id"] = await services.add_agenda_item(
+            congress_id, made["sitting_id"], AgendaItemIn(title="Khai mạc"), SYSTEM
+        )
+    if wanted & {"delegation_id", "delegate_id"}:
+        made["delegation_id"] = await delegate_services.add_delegation(
+            congress_id, DelegationIn(code="GD", name="Công đoàn ngành Giáo dục"), SYSTEM
+        )
+    if "delegate_id" in wanted:
+        made["delegate_id"] = await delegate_services.add_delegate(
+            congress_id,
+            DelegateIn(
+                full_name="Nguyễn Thị Hạnh", kind="official", delegation_id=made["delegation_id"]
+            ),
+            SYSTEM,
+        )
+    if "token" in wanted:
+        made["token"] = await delegate_services.stage_import(
+            congress_id, "dai-bieu.csv", SHEET, SYSTEM
+        )
+    return made
+
+
+@pytest.fixture(scope="module")
+async def account_id() -> int:
+    """An account for the account routes to act on (made once: argon2 is slow)."""
+    username = f"target.{secrets.token_hex(3)}"
+    return await accounts.create_account(username, "Tài khoản thử", "y" * 12, ["checkin"])
+
+
+@pytest.fixture
+async def ids() -> dict[str, Any]:
+    return await make_objects()
+
+
+async def call(session: Session, method: str, url: str) -> Any:
+    if url.startswith("/api/"):
+        if method == "GET":
+            return await session.get(url)
+        return await session.send(method, url, json={})
+    if method == "GET":
+        return await session.get(url, follow_redirects=False)
+    assert method == "POST", f"the console only takes forms: {method} {url}"
+    return await session.submit(url, {}, follow_redirects=False)
+
+
+def test_every_route_has_an_expectation(app: Litestar) -> None:
+    served = app_routes(app)
+    assert served - EXPECTED.keys() == set(), "routes with no line in EXPECTED"
+    assert EXPECTED.keys() - served == set(), "lines in EXPECTED for routes that are gone"
+
+
+def test_the_table_is_not_trivial() -> None:
+    """Each role is refused somewhere and allowed somewhere (except admin: everywhere)."""
+    for role in Role:
+        verdicts = {allowed(role, needs) for needs in EXPECTED.values()}
+        assert verdicts == ({True} if role is Role.ADMIN else {True, False}), role
+
+
+@pytest.mark.parametrize("role", ROLES, ids=role_id)
+@pytest.mark.parametrize(("method", "template"), HTTP_ROUTES, ids=" ".join)
+async def test_role_matrix(
+    as_role: Callable[[str | None], Awaitable[Session]],
+    account_id: int,
+    role: Role | None,
+    method: str,
+    template: str,
+) -> None:
+    # Fresh objects per case, so that an allowed DELETE leaves the next case its own.
+    ids = await make_objects(frozenset(PARAM.findall(template)))
+    session = await as_role(None if role is None else role.value)
+    url = fill(template, {**ids, "account_id": account_id})
+    response = await call(session, method, url)
+    is_api = url.startswith("/api/")
+    seen = f"{response.status_code}: {response.text[:300]}"
+
+    if role is None:
+        if is_api:
+            assert response.status_code == 401, seen
+            assert response.json()["code"] == "not_signed_in"
+        else:
+            assert response.status_code in {302, 303}, seen
+            assert response.headers["location"].startswith("/login")
+    elif not allowed(role, EXPECTED[method, template]):
+        assert response.status_code == 403, seen
+        if is_api:
+            assert response.json()["code"] == "permission_denied"
+        else:
+            assert response.headers["content-type"].startswith("text/html")
+    else:
+        assert response.status_code in ALLOWED_STATUSES, seen
+        assert not response.headers.get("location", "").startswith("/login")
+
+
+# --- the live event feed ---------------------------------------------------------------
+
+
+LIVE = f"{C}/events/live"
+
+
+async def open_live(
+    app: Litestar, role_tokens: dict[str, str], role: Role | None, url: str, **headers: str
+) -> list[Any]:
+    """Connects to the live feed and reads the first event (the congress's creation)."""
+    async with AsyncTestClient(app=app) as client:
+        if role is not None:
+            client.cookies.set(SESSION_COOKIE, role_tokens[role.value])
+        with await client.websocket_connect(url, headers=headers) as socket:
+            first = socket.receive_json(timeout=5)
+            socket.close()
+    return [first]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=role_id)
+async def test_live_feed_by_role(
+    app: Litestar, role_tokens: dict[str, str], ids: dict[str, Any], role: Role | None
+) -> None:
+    url = fill(LIVE, ids)
+    if allowed(role, EXPECTED[WEBSOCKET, LIVE]):
+        received = await open_live(app, role_tokens, role, url)
+        assert received[0]["type"] == "CongressCreated"
+        assert received[0]["seq"] == 1
+    else:
+        with pytest.raises(WebSocketDisconnect):
+            await open_live(app, role_tokens, role, url)
+
+
+async def test_live_feed_refuses_a_page_of_another_site(
+    app: Litestar, role_tokens: dict[str, str], ids: dict[str, Any]
+) -> None:
+    url = fill(LIVE, ids)
+    with pytest.raises(WebSocketDisconnect):
+        await open_live(app, role_tokens, Role.ADMIN, url, origin="http://evil.example")
+    # the same admin from a page of this site is let in
+    received = await open_live(app, role_tokens, Role.ADMIN, url, origin="http://testserver.local")
+    assert received[0]["type"] == "CongressCreated"
+
+
+# --- one congress's objects are not reachable through another's URL --------------------
+
+
+async def test_objects_of_one_congress_are_not_found_through_another(
+    admin: Session, ids: dict[str, Any], make_congress: Callable[..., Awaitable[int]]
+) -> None:
+    other = await make_congress()
+    b = f"/api/congresses/{other}"
+    sitting, item = ids["sitting_id"], ids["item_id"]
+    delegation, delegate, token = ids["delegation_id"], ids["delegate_id"], ids["token"]
+    attempts = [
+        ("PUT", f"{b}/sittings/{sitting}", {"title": "Đổi tên"}),
+        ("DELETE", f"{b}/sittings/{sitting}", None),
+        ("POST", f"{b}/sittings/{sitting}/agenda", {"title": "Mục lạ"}),
+        ("PUT", f"{b}/sittings/{sitting}/agenda/order", {"ids": [item]}),
+        ("PUT", f"{b}/agenda/{item}", {"title": "Đổi tên"}),
+        ("DELETE", f"{b}/agenda/{item}", None),
+        ("PUT", f"{b}/delegations/{delegation}", {"code": "XX", "name": "Đổi tên"}),
+        ("GET", f"{b}/delegates/{delegate}", None),
+        ("PUT", f"{b}/delegates/{delegate}", {"full_name": "Đổi tên", "kind": "guest"}),
+        (
+            "POST",
+            f"{b}/delegates",
+            {"full_name": "Người lạ", "kind": "guest", "delegation_id": delegation},
+        ),
+        ("GET", f"{b}/delegate-imports/{token}", None),
+        ("POST", f"{b}/delegate-imports/{token}/apply", {}),
+    ]
+    for method, url, body in attempts:
+        kwargs = {} if body is None else {"json": body}
+        response = await admin.send(method, url, **kwargs)
+        assert response.status_code == 404, (method, url, response.text)
+        assert response.json()["code"].endswith("not_found"), (method, url, response.text)
+
+    # nothing of congress A was changed, and congress B got nothing
+    a = f"/api/congresses/{ids['congress_id']}"
+    sittings = (await admin.get(f"{a}/sittings")).json()
+    assert [(s["title"], [i["title"] for i in s["agenda"]]) for s in sittings] == [
+        ("Phiên trù bị", ["Khai mạc"])
+    ]
+    assert (await admin.get(f"{a}/delegates/{delegate}")).json()["full_name"] == "Nguyễn Thị Hạnh"
+    assert [d["name"] for d in (await admin.get(f"{a}/delegations")).json()] == [
+        "Công đoàn ngành Giáo dục"
+    ]
+    assert (await admin.get(f"{a}/delegate-imports/{token}")).json()["applied"] is False
+    assert (await admin.get(f"{b}/sittings")).json() == []
+    assert (await admin.get(f"{b}/delegates")).json()["total"] == 0
