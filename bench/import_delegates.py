@@ -1,7 +1,8 @@
 """Benchmark: import 5,000 delegates from a spreadsheet (CSV and XLSX).
 
     .venv/bin/python bench/import_delegates.py [--rows 5000] [--repeat 5]
-    CONGRESS_BENCH_POSTGRES=postgresql://postgres@127.0.0.1:54329/postgres .venv/bin/python bench/import_delegates.py
+    CONGRESS_BENCH_POSTGRES=postgresql://postgres@127.0.0.1:54329/postgres \
+        .venv/bin/python bench/import_delegates.py
 
 Prints medians over the repetitions, each on a fresh congress in a fresh database, with a
 baseline measured in the same run: the same rows written by sqlite3.executemany (the
@@ -190,7 +191,7 @@ async def main() -> None:
 
     engine = "postgresql" if SERVER else "sqlite"
     print(f"\nDelegate import, {args.rows} rows, {engine}, median of {args.repeat} (seconds)\n")
-    print(f"| step | csv | xlsx |\n|---|---:|---:|")
+    print("| step | csv | xlsx |\n|---|---:|---:|")
     for step in results["csv"]:
         csv_s = statistics.median(results["csv"][step])
         xlsx_s = statistics.median(results["xlsx"][step])

@@ -62,9 +62,11 @@ def write_transaction() -> contextlib.AbstractAsyncContextManager[object]:
 
 
 async def open_pool(pool_size: int) -> bool:
-    """Opens the PostgreSQL pool unless one is open already; True when this call opened it."""
+    """Opens the PostgreSQL pool unless one is open already or the size is 0 (a connection
+    per query: the tests run the app's lifespan in another event loop than their own, and a
+    pool belongs to one loop). True when this call opened it."""
     db = engine()
-    if not isinstance(db, PostgresEngine) or db.pool is not None:
+    if pool_size <= 0 or not isinstance(db, PostgresEngine) or db.pool is not None:
         return False
     await db.start_connection_pool(min_size=1, max_size=pool_size)
     return True

@@ -40,6 +40,9 @@ async def _admin(server: str, statement: str) -> None:
 os.environ["CONGRESS_VAR_DIR"] = str(VAR_DIR)
 os.environ["CONGRESS_SECRET_KEY"] = "test-secret-" + secrets.token_hex(16)
 os.environ.pop("CONGRESS_REDIS_URL", None)
+# Litestar's test client runs the app's lifespan in a thread of its own: a PostgreSQL pool
+# opened there would be used from the tests' event loop. No pool in-process; LiveServer has one.
+os.environ["CONGRESS_DB_POOL_SIZE"] = "0"
 if POSTGRES_SERVER:
     asyncio.run(_admin(POSTGRES_SERVER, f'CREATE DATABASE "{TEST_DATABASE_NAME}"'))
     os.environ["CONGRESS_DATABASE_URL"] = database_url_on(POSTGRES_SERVER, TEST_DATABASE_NAME)
@@ -68,7 +71,7 @@ def pytest_report_header() -> str:
 @pytest.fixture(scope="session", autouse=True)
 async def migrated() -> AsyncIterator[None]:
     """The test database, migrated from empty once per run, dropped at the end."""
-    async with database.database_pool(4):
+    async with database.database_pool(0):
         await database.migrate()
         yield
     if POSTGRES_SERVER:
@@ -216,7 +219,12 @@ class LiveServer:
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "CONGRESS_PUBLIC_URL": self.url, **(env or {})}
+        self.env = {
+            **os.environ,
+            "CONGRESS_PUBLIC_URL": self.url,
+            "CONGRESS_DB_POOL_SIZE": "4",
+            **(env or {}),
+        }
         self.process: Any = None
 
     def spawn(self) -> None:
