@@ -52,18 +52,35 @@ class Permission(enum.StrEnum):
     MANAGE_DELEGATES = "manage_delegates"
     READ_EVENT_LOG = "read_event_log"
     MANAGE_ACCOUNTS = "manage_accounts"
+    VIEW_DOCUMENTS = "view_documents"
+    MANAGE_DOCUMENTS = "manage_documents"
+    VIEW_CONFIDENTIAL = "view_confidential"
+    EXPORT_ARCHIVE = "export_archive"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
+    # The secretariat keeps the papers and the minutes, confidential ones included.
     Role.SECRETARIAT: frozenset(
-        {Permission.VIEW_CONGRESS, Permission.VIEW_DELEGATES, Permission.READ_EVENT_LOG}
+        {
+            Permission.VIEW_CONGRESS,
+            Permission.VIEW_DELEGATES,
+            Permission.READ_EVENT_LOG,
+            Permission.VIEW_DOCUMENTS,
+            Permission.MANAGE_DOCUMENTS,
+            Permission.VIEW_CONFIDENTIAL,
+        }
     ),
     Role.PRESIDIUM: frozenset(
-        {Permission.VIEW_CONGRESS, Permission.VIEW_DELEGATES, Permission.READ_EVENT_LOG}
+        {
+            Permission.VIEW_CONGRESS,
+            Permission.VIEW_DELEGATES,
+            Permission.READ_EVENT_LOG,
+            Permission.VIEW_DOCUMENTS,
+        }
     ),
     # The tally committee counts ballots; it needs no one's personal data.
-    Role.TALLY: frozenset({Permission.VIEW_CONGRESS}),
+    Role.TALLY: frozenset({Permission.VIEW_CONGRESS, Permission.VIEW_DOCUMENTS}),
     Role.CHECKIN: frozenset({Permission.VIEW_CONGRESS, Permission.VIEW_DELEGATES}),
 }
 

@@ -134,6 +134,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from congress.delegates.controllers import DelegateController, DelegateImportController
     from congress.delegates.pages import DelegatePages
     from congress.pages import AccountPages, ConsolePages, SignInPages
+    from documents.controllers import ArchiveController, DocumentController
+    from documents.minutes_pages import MinutesPages
+    from documents.pages import DocumentPages
 
     channels = ChannelsPlugin(
         backend=MemoryChannelsBackend(history=0),
@@ -160,6 +163,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DelegateController,
             DelegateImportController,
             AccountController,
+            DocumentController,
+            ArchiveController,
+            DocumentPages,
+            MinutesPages,
             create_static_files_router(
                 path="/static", directories=list(STATIC_DIRS), include_in_schema=False
             ),

@@ -174,3 +174,83 @@ def import_delegates(congress_id: int, file: Path, create_delegations: bool, dry
         raise click.ClickException("Nothing was imported: fix the problems and try again.")
     if result is not None:
         click.echo("Imported.")
+
+
+@main.group()
+def archive() -> None:
+    """The digital archive: integrity checks, export and import of the congress record."""
+
+
+@archive.command("verify")
+def archive_verify() -> None:
+    """Re-hash every stored file and report any that changed or went missing."""
+    from documents.archive import verify_store
+
+    report = _run(verify_store())
+    for sha in report.missing:
+        click.echo(f"missing: {sha}")
+    for sha in report.changed:
+        click.echo(f"changed: {sha}")
+    click.echo(
+        f"{report.checked} files checked, {len(report.missing)} missing, "
+        f"{len(report.changed)} changed"
+    )
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@archive.command("export")
+@click.argument("congress_id", type=int)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--include-confidential", is_flag=True, help="Also export confidential papers.")
+def archive_export(congress_id: int, file: Path, include_confidential: bool) -> None:
+    """Export the whole congress record as one ZIP with a manifest."""
+    from congress.eventlog import Actor
+    from documents.archive import export_archive
+
+    actor = Actor(kind="system", name="congress archive export")
+    fingerprint = _run(export_archive(congress_id, file, include_confidential, actor))
+    click.echo(f"Exported to {file}\nFingerprint (sha256 of manifest.json): {fingerprint}")
+
+
+@archive.command("verify-export")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def archive_verify_export(file: Path) -> None:
+    """Check every byte of an export against its manifest."""
+    from documents.archive import verify_export
+
+    report = verify_export(file)
+    for kind, names in (
+        ("missing", report.missing),
+        ("changed", report.changed),
+        ("added", report.added),
+    ):
+        for name in names:
+            click.echo(f"{kind}: {name}")
+    click.echo(f"fingerprint: {report.fingerprint}")
+    click.echo(
+        f"{report.documents} documents, {report.files} files: "
+        f"{'intact' if report.ok else 'DAMAGED'}"
+    )
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@archive.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def archive_import(file: Path) -> None:
+    """Recreate an exported congress record in this instance."""
+    from congress.errors import CongressError
+    from congress.eventlog import Actor
+    from congress.i18n import translate
+    from documents.archive import import_archive
+
+    async def run() -> int:
+        await _migrate()
+        return await import_archive(file, Actor(kind="system", name="congress archive import"))
+
+    try:
+        congress_id = _run(run())
+    except CongressError as exc:
+        raise click.ClickException(translate(exc.message, **exc.params)) from None
+    click.echo(f"Imported as congress {congress_id}.")

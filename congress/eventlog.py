@@ -9,6 +9,7 @@ A change that fails leaves neither its rows nor its events.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import logging
 from collections.abc import Sequence
@@ -104,18 +105,34 @@ def congress_channel(congress_id: int) -> str:
     return f"congress:{congress_id}"
 
 
+_current: contextvars.ContextVar[Change | None] = contextvars.ContextVar(
+    "current_change", default=None
+)
+
+
 class Change:
-    """One state change: a write transaction plus the events it records."""
+    """One state change: a write transaction plus the events it records.
+
+    A Change opened inside another one (a service calling another service) joins it: one
+    transaction, and the events are published once, when the outermost one commits.
+    """
 
     def __init__(self, congress_id: int | None, actor: Actor) -> None:
         self.congress_id = congress_id
         self.actor = actor
         self.events: list[RecordedEvent] = []
         self._transaction: Any = None
+        self._outer: Change | None = None
+        self._token: contextvars.Token[Change | None] | None = None
 
     async def __aenter__(self) -> Change:
+        self._outer = _current.get()
+        if self._outer is not None:
+            self.events = self._outer.events
+            return self
         self._transaction = write_transaction()
         await self._transaction.__aenter__()
+        self._token = _current.set(self)
         return self
 
     async def __aexit__(
@@ -124,6 +141,10 @@ class Change:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if self._outer is not None:
+            return
+        assert self._token is not None
+        _current.reset(self._token)
         await self._transaction.__aexit__(exc_type, exc, traceback)
         if exc_type is None and self.events:
             try:

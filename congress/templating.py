@@ -47,6 +47,14 @@ def local_date(value: datetime.date | None) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
+def file_size(size: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size = size / 1024  # type: ignore[assignment]
+    return f"{size:.1f} GB"
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader([str(d) for d in TEMPLATE_DIRS if d.exists()]),
@@ -58,7 +66,11 @@ def make_environment() -> Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
     )
+    from documents.vocabulary import ACCESS_LABELS, CATEGORY_LABELS
+
     env.globals.update(
+        CATEGORY_LABELS=CATEGORY_LABELS,
+        ACCESS_LABELS=ACCESS_LABELS,
         LANGUAGES=i18n.LANGUAGES,
         Permission=Permission,
         ROLE_LABELS=ROLE_LABELS,
@@ -66,7 +78,7 @@ def make_environment() -> Environment:
         SITTING_KIND_LABELS=SITTING_KIND_LABELS,
         GENDER_LABELS=GENDER_LABELS,
     )
-    env.filters.update(local_time=local_time, local_date=local_date)
+    env.filters.update(local_time=local_time, local_date=local_date, file_size=file_size)
     return env
 
 

@@ -94,10 +94,46 @@ def bus() -> Iterator[RecordingEventBus]:
     use_event_bus(previous)
 
 
+class AppPool:
+    """Apps made once and lent out: a test's first client gets the first app, its second
+    client the second app, and so on. Two test clients on one app at the same time would
+    start its plugins twice; one at a time, an app can serve every test."""
+
+    def __init__(self) -> None:
+        self.apps: list[Litestar] = []
+
+    def get(self, index: int) -> Litestar:
+        while len(self.apps) <= index:
+            self.apps.append(create_app())
+        return self.apps[index]
+
+
+@pytest.fixture(scope="session")
+def app_pool() -> AppPool:
+    return AppPool()
+
+
+class Lender:
+    """Hands this test's clients one pooled app each."""
+
+    def __init__(self, pool: AppPool) -> None:
+        self.pool = pool
+        self.lent = 0
+
+    def next_app(self) -> Litestar:
+        self.lent += 1
+        return self.pool.get(self.lent - 1)
+
+
 @pytest.fixture
-def app() -> Litestar:
-    """A new app per test: two test clients on one app would start its plugins twice."""
-    return create_app()
+def lender(app_pool: AppPool) -> Lender:
+    return Lender(app_pool)
+
+
+@pytest.fixture
+def app(app_pool: AppPool) -> Litestar:
+    """An app to inspect (routes, schema); clients get theirs from the lender."""
+    return app_pool.get(0)
 
 
 Client = AsyncTestClient[Litestar]
@@ -155,8 +191,8 @@ async def role_tokens() -> dict[str, str]:
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[Client]:
-    async with AsyncTestClient(app=app) as test_client:
+async def client(lender: Lender) -> AsyncIterator[Client]:
+    async with AsyncTestClient(app=lender.next_app()) as test_client:
         yield test_client
 
 
@@ -167,13 +203,13 @@ async def anonymous(client: Client) -> Session:
 
 @pytest.fixture
 async def as_role(
-    app: Litestar, role_tokens: dict[str, str]
+    lender: Lender, role_tokens: dict[str, str]
 ) -> AsyncIterator[Callable[[str | None], Awaitable[Session]]]:
     """``await as_role("admin")``: a new client signed in with that role (None: anonymous)."""
     opened: list[Client] = []
 
     async def open_as(role: str | None) -> Session:
-        test_client = AsyncTestClient(app=create_app())
+        test_client = AsyncTestClient(app=lender.next_app())
         await test_client.__aenter__()
         opened.append(test_client)
         if role is not None:
@@ -186,8 +222,8 @@ async def as_role(
 
 
 @pytest.fixture
-async def admin(app: Litestar, role_tokens: dict[str, str]) -> AsyncIterator[Session]:
-    async with AsyncTestClient(app=app) as test_client:
+async def admin(lender: Lender, role_tokens: dict[str, str]) -> AsyncIterator[Session]:
+    async with AsyncTestClient(app=lender.next_app()) as test_client:
         test_client.cookies.set(SESSION_COOKIE, role_tokens["admin"])
         yield Session(test_client)
 

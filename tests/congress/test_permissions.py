@@ -6,6 +6,7 @@ The table below is the specification. A route added to the app without a line he
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,8 @@ from congress.delegates import services as delegate_services
 from congress.delegates.schemas import DelegateIn, DelegationIn
 from congress.eventlog import SYSTEM
 from congress.schemas import AgendaItemIn, CongressIn, SittingIn
+from documents import services as document_services
+from documents.schemas import DocumentIn
 from tests.conftest import Session
 
 SIGNED_IN = "signed_in"  # any signed-in account, whatever its roles
@@ -95,6 +98,34 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("GET", f"{K}/import/{{token:str}}"): Permission.MANAGE_DELEGATES,
     ("POST", f"{K}/import/{{token:str}}/apply"): Permission.MANAGE_DELEGATES,
     # --- console: accounts
+    ("GET", f"{C}/documents"): Permission.VIEW_DOCUMENTS,
+    ("POST", f"{C}/documents"): Permission.MANAGE_DOCUMENTS,
+    ("GET", f"{C}/documents/search"): Permission.VIEW_DOCUMENTS,
+    ("GET", f"{C}/documents/{{document_id:int}}"): Permission.VIEW_DOCUMENTS,
+    ("PUT", f"{C}/documents/{{document_id:int}}"): Permission.MANAGE_DOCUMENTS,
+    ("POST", f"{C}/documents/{{document_id:int}}/versions"): Permission.MANAGE_DOCUMENTS,
+    ("POST", f"{C}/documents/{{document_id:int}}/release"): Permission.MANAGE_DOCUMENTS,
+    ("POST", f"{C}/documents/{{document_id:int}}/withdraw"): Permission.MANAGE_DOCUMENTS,
+    (
+        "GET",
+        f"{C}/documents/{{document_id:int}}/versions/{{number:int}}/file",
+    ): Permission.VIEW_DOCUMENTS,
+    (
+        "GET",
+        f"{C}/documents/{{document_id:int}}/versions/{{number:int}}/pages/{{page:int}}",
+    ): Permission.VIEW_DOCUMENTS,
+    ("POST", f"{C}/archive/export"): Permission.EXPORT_ARCHIVE,
+    ("GET", f"{K}/documents"): Permission.VIEW_DOCUMENTS,
+    ("POST", f"{K}/documents"): Permission.MANAGE_DOCUMENTS,
+    ("GET", f"{K}/documents/{{document_id:int}}"): Permission.VIEW_DOCUMENTS,
+    ("POST", f"{K}/documents/{{document_id:int}}"): Permission.MANAGE_DOCUMENTS,
+    ("POST", f"{K}/documents/{{document_id:int}}/versions"): Permission.MANAGE_DOCUMENTS,
+    ("POST", f"{K}/documents/{{document_id:int}}/release"): Permission.MANAGE_DOCUMENTS,
+    ("POST", f"{K}/documents/{{document_id:int}}/withdraw"): Permission.MANAGE_DOCUMENTS,
+    ("GET", f"{K}/documents/{{document_id:int}}/view"): Permission.VIEW_DOCUMENTS,
+    ("GET", f"{K}/sittings/{{sitting_id:int}}/minutes"): Permission.MANAGE_DOCUMENTS,
+    ("POST", f"{K}/sittings/{{sitting_id:int}}/minutes"): Permission.MANAGE_DOCUMENTS,
+    ("POST", f"{K}/sittings/{{sitting_id:int}}/minutes/finalise"): Permission.MANAGE_DOCUMENTS,
     ("GET", "/console/accounts"): Permission.MANAGE_ACCOUNTS,
     ("POST", "/console/accounts"): Permission.MANAGE_ACCOUNTS,
     ("POST", "/console/accounts/{account_id:int}"): Permission.MANAGE_ACCOUNTS,
@@ -145,7 +176,13 @@ def role_id(role: Role | None) -> str:
     return "anonymous" if role is None else role.value
 
 
-ALL_OBJECTS = frozenset({"sitting_id", "item_id", "delegation_id", "delegate_id", "token"})
+ALL_OBJECTS = frozenset(
+    {"sitting_id", "item_id", "delegation_id", "delegate_id", "token", "document_id"}
+)
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 async def make_objects(wanted: frozenset[str] = ALL_OBJECTS) -> dict[str, Any]:
@@ -179,6 +216,17 @@ async def make_objects(wanted: frozenset[str] = ALL_OBJECTS) -> dict[str, Any]:
         made["token"] = await delegate_services.stage_import(
             congress_id, "dai-bieu.csv", SHEET, SYSTEM
         )
+    if "document_id" in wanted:
+        prepared = await document_services.prepare_upload(io.BytesIO(PNG_1PX), "anh.png")
+        made["document_id"] = await document_services.upload_document(
+            congress_id,
+            DocumentIn(title="Ảnh hoạt động", access="delegates"),
+            prepared,
+            SYSTEM,
+            document_services.Viewer("organizer", can_see_confidential=True),
+        )
+        made["number"] = 1
+        made["page"] = 1
     return made
 
 
