@@ -21,6 +21,7 @@ import datetime
 import os
 import random
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -331,7 +332,7 @@ async def fill_archive(congress_id: int, count: int, rng: random.Random) -> list
     return version_ids
 
 
-async def index_all() -> float:
+async def index_all() -> tuple[int, float]:
     from congress.database import write_transaction
     from documents import search
     from documents.tables import DocumentVersion
@@ -343,7 +344,7 @@ async def index_all() -> float:
     async with write_transaction():
         for row in rows:
             await search.index_version(row["id"], row["title"], row["text"])
-    return time.perf_counter() - started
+    return len(rows), time.perf_counter() - started
 
 
 async def make_baseline_column() -> None:
@@ -433,7 +434,7 @@ async def main() -> None:
         await fill_archive(other, args.documents // 5, rng)
         congress_id = await create_congress(CongressIn(name="Đại hội Công đoàn tỉnh"))
         versions = await fill_archive(congress_id, args.documents, rng)
-        index_seconds = await index_all()
+        indexed_count, index_seconds = await index_all()
         await make_baseline_column()
         if SERVER:
             await search.DocumentVersion.raw("ANALYZE")
@@ -478,8 +479,8 @@ async def main() -> None:
             f" {r['like'][1]:.1f} | {r['hits']:.0f} / {r['like hits']:.0f} | {r['none']} |"
         )
     print(
-        f"\nindexing {len(versions)} versions: {index_seconds:.2f} s"
-        f" ({index_seconds / len(versions) * 1000:.2f} ms each)"
+        f"\nindexing all {indexed_count} versions (both congresses), one transaction:"
+        f" {index_seconds:.2f} s ({index_seconds / indexed_count * 1000:.2f} ms each)"
     )
     worst = max(max(r["fts"]) for r in results.values())
     print(f"goal: median and p99 <= 50 ms -> {'met' if worst <= 50 else 'NOT met'}")
@@ -491,6 +492,7 @@ async def main() -> None:
         admin = await asyncpg.connect(SERVER)
         await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
         await admin.close()
+    shutil.rmtree(VAR, ignore_errors=True)
 
 
 if __name__ == "__main__":

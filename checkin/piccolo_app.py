@@ -1,13 +1,15 @@
-"""checkin as a Piccolo app; its tables come with the issue that builds it."""
+"""Credentials and check-in as a Piccolo app."""
 
 import os
 
 from piccolo.conf.apps import AppConfig
 
+from checkin.tables import CardAsset, CardPrintJob, DelegateCard, DelegateSession
+
 APP_CONFIG = AppConfig(
     app_name="checkin",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[],
+    table_classes=[DelegateCard, DelegateSession, CardAsset, CardPrintJob],
     migration_dependencies=["congress.piccolo_app"],
     commands=[],
 )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,6 +22,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from congress import database, i18n
 from congress.auth import LanguageMiddleware, SessionMiddleware
@@ -61,6 +64,8 @@ def error_response(
 ) -> Response[Any]:
     if _wants_json(request):
         return Response({"code": code, "message": message, **extra}, status_code=status_code)
+    if request.url.path.startswith(("/delegate", "/D/", "/d/")):
+        return page(request, "card_problem.html", status_code=status_code, message=message)
     if status_code == 401:
         return Redirect(f"/login?next={request.url.path}")
     return page(request, "error.html", status_code=status_code, code=code, message=message)
@@ -128,6 +133,42 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
+class RedactCardTokens(logging.Filter):
+    """Card tokens are secrets: the access log shows /D/… instead of the token."""
+
+    pattern = re.compile(r"(/[Dd]/)[A-Za-z0-9]{8,64}")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.pattern.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args
+            )
+        record.msg = self.pattern.sub(r"\1…", str(record.msg))
+        return True
+
+
+def server_timing(app: ASGIApp) -> ASGIApp:
+    """Adds ``Server-Timing: app;dur=<ms>``: the benchmarks read the server's own time."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                elapsed = (time.perf_counter() - started) * 1000
+                headers = list(message.get("headers", []))
+                headers.append((b"server-timing", f"app;dur={elapsed:.2f}".encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await app(scope, receive, timed_send)
+
+    return middleware
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     from congress.controllers import AccountController, CongressController, EventLogController
@@ -137,11 +178,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from documents.controllers import ArchiveController, DocumentController
     from documents.minutes_pages import MinutesPages
     from documents.pages import DocumentPages
+    from documents.portal import CardAddress, DelegatePortal
 
     channels = ChannelsPlugin(
         backend=MemoryChannelsBackend(history=0),
         arbitrary_channels_allowed=True,
     )
+
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactCardTokens) for f in access_log.filters):
+        access_log.addFilter(RedactCardTokens())
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -167,6 +213,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ArchiveController,
             DocumentPages,
             MinutesPages,
+            CardAddress,
+            DelegatePortal,
             create_static_files_router(
                 path="/static", directories=list(STATIC_DIRS), include_in_schema=False
             ),
@@ -174,6 +222,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         plugins=[channels],
         middleware=[
+            server_timing,
             LanguageMiddleware,
             DefineMiddleware(SessionMiddleware, exclude=STATIC_EXEMPT),
         ],
@@ -184,6 +233,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_httponly=False,  # the API page and our scripts send it back as a header
             cookie_samesite="strict",
             header_name="x-csrf-token",
+            # The card address is opened by a phone camera: a GET with no form to protect.
             exclude=["/schema"],
         ),
         template_config=TemplateConfig(

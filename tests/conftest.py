@@ -252,7 +252,8 @@ def free_port() -> int:
 class LiveServer:
     """The real app under uvicorn in its own process, on the test database."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, log: Path | None = None) -> None:
+        self.log = log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -267,6 +268,7 @@ class LiveServer:
         import subprocess
         import sys
 
+        output = self.log.open("ab") if self.log else None
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [
                 sys.executable,
@@ -279,10 +281,14 @@ class LiveServer:
                 "--port",
                 str(self.port),
                 "--log-level",
-                "warning",
+                "info" if self.log else "warning",
             ],
             env=self.env,
+            stdout=output,
+            stderr=output,
         )
+        if output:
+            output.close()
 
     async def start(self) -> None:
         import httpx
