@@ -180,6 +180,16 @@ async def card_states(congress_id: int) -> dict[int, dict[str, Any]]:
     return {r["delegate"]: r for r in rows}
 
 
+async def card_of(congress_id: int, delegate_id: int) -> dict[str, Any] | None:
+    """A delegate's newest card, if any."""
+    return (
+        await DelegateCard.select(DelegateCard.version, DelegateCard.status, DelegateCard.issued_at)
+        .where((DelegateCard.congress == congress_id) & (DelegateCard.delegate == delegate_id))
+        .order_by(DelegateCard.version, ascending=False)
+        .first()
+    )
+
+
 async def open_delegate_session(card: CardLookup) -> str:
     """A phone session for an active card; the cookie gets the token, the table its hash."""
     if card.status != "active" or card.card_id is None:

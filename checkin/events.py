@@ -24,3 +24,13 @@ class CardRevoked(Event, frozen=True):
     """
 
     delegate_id: int
+
+
+class CardImageSaved(Event, frozen=True):
+    """The union's logo or a delegate's photo for the cards was uploaded.
+
+    Sent by checkin.assets.save_asset; ``name`` is the photo's file name ("logo" for the logo).
+    """
+
+    kind: str
+    name: str

@@ -56,6 +56,7 @@ class Permission(enum.StrEnum):
     MANAGE_DOCUMENTS = "manage_documents"
     VIEW_CONFIDENTIAL = "view_confidential"
     EXPORT_ARCHIVE = "export_archive"
+    MANAGE_CARDS = "manage_cards"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -171,6 +171,7 @@ def server_timing(app: ASGIApp) -> ASGIApp:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    from checkin.pages import CardPages
     from congress.controllers import AccountController, CongressController, EventLogController
     from congress.delegates.controllers import DelegateController, DelegateImportController
     from congress.delegates.pages import DelegatePages
@@ -215,6 +216,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MinutesPages,
             CardAddress,
             DelegatePortal,
+            CardPages,
             create_static_files_router(
                 path="/static", directories=list(STATIC_DIRS), include_in_schema=False
             ),

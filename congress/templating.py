@@ -32,6 +32,11 @@ SITTING_KIND_LABELS = {
     "plenary": i18n.N_("Plenary sitting"),
     "closing": i18n.N_("Closing sitting"),
 }
+CARD_STATUS_LABELS = {
+    "active": i18n.N_("active"),
+    "replaced": i18n.N_("replaced"),
+    "revoked": i18n.N_("revoked"),
+}
 GENDER_LABELS = {"male": i18n.N_("Male"), "female": i18n.N_("Female"), "": "—"}
 
 
@@ -77,6 +82,7 @@ def make_environment() -> Environment:
         DELEGATE_KIND_LABELS=DELEGATE_KIND_LABELS,
         SITTING_KIND_LABELS=SITTING_KIND_LABELS,
         GENDER_LABELS=GENDER_LABELS,
+        CARD_STATUS_LABELS=CARD_STATUS_LABELS,
     )
     env.filters.update(local_time=local_time, local_date=local_date, file_size=file_size)
     return env

@@ -7,6 +7,7 @@ folders: ``safe_fetcher`` refuses everything else, so a title or a name that smu
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -29,11 +30,37 @@ def safe_fetcher(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[s
     raise FetchRefused(url)
 
 
+def app_fetcher() -> Any:
+    """WeasyPrint's fetcher for every PDF of the app: ``data:`` URIs are read in place, the
+    rest goes through safe_fetcher (the app's static files or nothing)."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class AppFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            found = safe_fetcher(url)
+            media_type = mimetypes.guess_type(found["redirected_url"])[0]
+            # WeasyPrint ignores a stylesheet that does not say it is text/css.
+            response_headers = {"Content-Type": media_type or "application/octet-stream"}
+            return URLFetcherResponse(found["redirected_url"], found["file_obj"], response_headers)
+
+    return AppFetcher(allowed_protocols=("data", "file"), fail_on_errors=True)
+
+
+def write_pdf(html: str, base_url: str) -> bytes:
+    """HTML to PDF with the app's fetcher; a refused fetch is an ordinary error."""
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
+
+    try:
+        pdf: bytes = HTML(string=html, base_url=base_url, url_fetcher=app_fetcher()).write_pdf()
+    except FatalURLFetchingError as error:
+        raise FetchRefused(str(error)) from None
+    return pdf
+
+
 def render_pdf(template: str, **context: Any) -> bytes:
     """A Jinja template (with the app's translations) rendered to PDF bytes."""
-    from weasyprint import HTML
-
     html = make_environment().get_template(template).render(**context)
-    base = Path(STATIC_DIRS[0]).resolve().as_uri() + "/"
-    pdf: bytes = HTML(string=html, base_url=base, url_fetcher=safe_fetcher).write_pdf()
-    return pdf
+    return write_pdf(html, Path(STATIC_DIRS[0]).resolve().as_uri() + "/")

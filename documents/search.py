@@ -140,17 +140,21 @@ async def reindex_title(document_id: int, title: str) -> None:
             await index_version(version["id"], title, version["text"])
 
 
-async def reindex_all() -> int:
-    """Index every version from its text; returns how many. For a database that had versions
-    before the index existed."""
+async def reindex_all(batch_size: int = 200) -> int:
+    """Index every version from its text, a batch of texts in memory at a time; returns how
+    many. For a database that had versions before the index existed."""
+    count, after = 0, 0
     async with write_transaction():
-        rows = await DocumentVersion.raw(
+        while rows := await DocumentVersion.raw(
             "SELECT v.id, v.text, d.title FROM document_version v"
-            " JOIN document d ON d.id = v.document"
-        )
-        for row in rows:
-            await index_version(row["id"], row["title"], row["text"])
-    return len(rows)
+            " JOIN document d ON d.id = v.document WHERE v.id > {} ORDER BY v.id LIMIT {}",
+            after,
+            batch_size,
+        ):
+            for row in rows:
+                await index_version(row["id"], row["title"], row["text"])
+            count, after = count + len(rows), rows[-1]["id"]
+    return count
 
 
 # --- searching ---------------------------------------------------------------------------

@@ -116,9 +116,14 @@ class DelegatePages(Controller):
         delegate_id: ItemId,
         notice: FromQuery[str] = "",
     ) -> Template:
+        from checkin.credentials import card_of
+
         row = await services.get_delegate(congress_id, delegate_id)
         row["delegation_id"] = row["delegation"]
-        return await self._delegate_form(request, congress_id, row, notice=NOTICES.get(notice))
+        card = await card_of(congress_id, delegate_id)
+        return await self._delegate_form(
+            request, congress_id, row, notice=NOTICES.get(notice), card=card
+        )
 
     @post("/delegates/{delegate_id:int}", guards=[require(Permission.MANAGE_DELEGATES)])
     async def update_delegate(

@@ -126,6 +126,15 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("GET", f"{K}/sittings/{{sitting_id:int}}/minutes"): Permission.MANAGE_DOCUMENTS,
     ("POST", f"{K}/sittings/{{sitting_id:int}}/minutes"): Permission.MANAGE_DOCUMENTS,
     ("POST", f"{K}/sittings/{{sitting_id:int}}/minutes/finalise"): Permission.MANAGE_DOCUMENTS,
+    ("GET", f"{K}/cards"): Permission.MANAGE_CARDS,
+    ("POST", f"{K}/cards/print"): Permission.MANAGE_CARDS,
+    ("GET", f"{K}/cards/jobs/{{job:str}}"): Permission.MANAGE_CARDS,
+    ("GET", f"{K}/cards/jobs/{{job:str}}/state"): Permission.MANAGE_CARDS,
+    ("GET", f"{K}/cards/jobs/{{job:str}}/pdf"): Permission.MANAGE_CARDS,
+    ("POST", f"{K}/cards/delegates/{{delegate_id:int}}/reissue"): Permission.MANAGE_CARDS,
+    ("POST", f"{K}/cards/delegates/{{delegate_id:int}}/revoke"): Permission.MANAGE_CARDS,
+    ("POST", f"{K}/cards/logo"): Permission.MANAGE_CARDS,
+    ("POST", f"{K}/cards/photos"): Permission.MANAGE_CARDS,
     ("GET", "/console/accounts"): Permission.MANAGE_ACCOUNTS,
     ("POST", "/console/accounts"): Permission.MANAGE_ACCOUNTS,
     ("POST", "/console/accounts/{account_id:int}"): Permission.MANAGE_ACCOUNTS,
@@ -227,6 +236,7 @@ async def make_objects(wanted: frozenset[str] = ALL_OBJECTS) -> dict[str, Any]:
         )
         made["number"] = 1
         made["page"] = 1
+    made["job"] = "no-such-job"  # a job's routes answer 404 for a token that is not there
     return made
 
 
