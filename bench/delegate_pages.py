@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/delegate_pages.py [--delegates 1100] [--seconds 120]
     .venv/bin/python bench/delegate_pages.py --delegates 300 --seconds 20    # quick
+    .venv/bin/python bench/delegate_pages.py --py-spy server.txt    # and profile the server
     CONGRESS_BENCH_POSTGRES=postgresql://postgres@127.0.0.1:54330/postgres \
         .venv/bin/python bench/delegate_pages.py
 
@@ -449,17 +450,17 @@ async def play_opening(phones: list[Phone], seconds: float, rng: random.Random) 
     tls = ssl.create_default_context()  # made once: loading CA files per client costs CPU
     started = time.perf_counter()
 
-    async def phone_at(n: int, phone: Phone, at: float) -> None:
+    async def phone_at(phone: Phone, at: float, reload_after: float | None) -> None:
         await asyncio.sleep(max(0.0, at - (time.perf_counter() - started)))
-        reload_after = rng.uniform(1, max(2.0, seconds / 8)) if n % 10 == 0 else None
         await open_card(phone, reload_after, run, tls)
 
+    times = arrivals(len(phones), seconds, rng)
+    reloads = [
+        rng.uniform(1, max(2.0, seconds / 8)) if n % 10 == 0 else None for n in range(len(phones))
+    ]
     done = asyncio.Event()
     static = asyncio.create_task(fetch_static(run, done, random.Random(rng.random())))
-    times = arrivals(len(phones), seconds, rng)
-    await asyncio.gather(
-        *(phone_at(n, p, at) for n, (p, at) in enumerate(zip(phones, times, strict=True)))
-    )
+    await asyncio.gather(*map(phone_at, phones, times, reloads))
     done.set()
     await static
     return run

@@ -135,6 +135,7 @@ async def test_bad_cards_say_what_is_wrong_and_nothing_else(client, delegate, pr
     assert response.status_code == (410 if problem in {"replaced", "revoked"} else 404)
     assert NAME not in response.text
     assert "congress_delegate=" not in response.headers.get("set-cookie", "")
+    assert token not in response.text
     expected = {
         "malformed": "không phải địa chỉ thẻ đại biểu",
         "unknown": "không xác định",
