@@ -351,6 +351,11 @@ class AppServer:
                 return int(line.split()[1]) / 1024
         return math.nan
 
+    def cpu_seconds(self) -> float:
+        """User and system time of the server process, all its threads."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
@@ -358,6 +363,31 @@ class AppServer:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every process of the machine used so far: others share it with the run."""
+    # user nice system idle iowait irq softirq steal: all but idle and iowait are busy
+    ticks = [int(n) for n in Path("/proc/stat").read_text().split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds during the opening: the server, the phones (this process), the rest."""
+
+    server: float
+    phones: float
+    machine: float
+
+    @classmethod
+    def now(cls, server: AppServer) -> CpuUse:
+        return cls(server.cpu_seconds(), time.process_time(), machine_busy_seconds())
+
+    def __sub__(self, other: CpuUse) -> CpuUse:
+        return CpuUse(
+            self.server - other.server, self.phones - other.phones, self.machine - other.machine
+        )
 
 
 # --- the phones ---------------------------------------------------------------------------
@@ -485,7 +515,9 @@ def row(label: str, timing: Timing | None) -> str:
     )
 
 
-def report(run: Run, args: argparse.Namespace, burst: int, rss_mb: float, wall: float) -> None:
+def report(
+    run: Run, args: argparse.Namespace, burst: int, rss_mb: float, wall: float, cpu: CpuUse
+) -> None:
     engine = "postgresql" if SERVER else "sqlite"
     print(
         f"\nOpening of the congress: {args.delegates} phones over {args.seconds:g} s"
@@ -514,6 +546,11 @@ def report(run: Run, args: argparse.Namespace, burst: int, rss_mb: float, wall: 
     for what, count in run.errors.most_common():
         print(f"  {count} x {what}")
     print(f"peak requests in flight: {run.peak_in_flight}; whole run {wall:.1f} s")
+    others = cpu.machine - cpu.server - cpu.phones
+    print(
+        f"CPU seconds in the run: server {cpu.server:.1f}, phones {cpu.phones:.1f},"
+        f" anything else on the machine {others:.1f} (of {os.cpu_count()} CPUs x {wall:.0f} s)"
+    )
     print(f"server peak RSS (VmHWM): {rss_mb:.0f} MB")
 
 
@@ -581,15 +618,15 @@ async def main() -> int:
             for path in (STATIC_PATH, "/login", "/D/AAAAAAAAAAAAAAAAAAAAAAAAAA"):
                 await http.get(BASE_URL + path)
         profiler = record_profile(server.pid, args.py_spy) if args.py_spy else None
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), CpuUse.now(server)
         run = await play_opening(phones, args.seconds, rng)
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, CpuUse.now(server) - cpu_before
         rss_mb = server.peak_rss_mb()
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(timeout=60)
         burst = args.delegates // 3
-        report(run, args, burst, rss_mb, wall)
+        report(run, args, burst, rss_mb, wall, cpu)
         if run.errors:
             print(f"\nserver log (tail):\n{server.log_tail()}")
     finally:

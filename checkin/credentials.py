@@ -119,6 +119,9 @@ async def issue_cards(
                 & (DelegateCard.status == "active")
             )
         }
+        from checkin import roster  # it hashes with keyed_hash, from here
+
+        shown = await _shown(delegate_ids)
         now = _now()
         for delegate_id in delegate_ids:
             had_active = delegate_id in active
@@ -130,6 +133,7 @@ async def issue_cards(
                 ).where((DelegateCard.delegate == delegate_id) & (DelegateCard.status == "active"))
             version = current[delegate_id]["version"] + 1 if delegate_id in current else 1
             token = new_token()
+            lookup, iv, box = roster.entry(congress_id, token, shown[delegate_id])
             await DelegateCard.insert(
                 DelegateCard(
                     congress=congress_id,
@@ -138,6 +142,9 @@ async def issue_cards(
                     version=version,
                     status="active",
                     issued_at=now,
+                    roster_hash=lookup,
+                    roster_iv=iv,
+                    roster_box=box,
                 )
             )
             issued[delegate_id] = token
@@ -147,6 +154,28 @@ async def issue_cards(
                 )
             )
     return issued
+
+
+async def _shown(delegate_ids: list[int]) -> dict[int, dict[str, str]]:
+    """What a tablet may show offline for each delegate."""
+    from congress.i18n import translate
+    from congress.templating import DELEGATE_KIND_LABELS as kind_labels
+
+    rows = await Delegate.select(
+        Delegate.id,
+        Delegate.full_name,
+        Delegate.kind,
+        Delegate.delegation.name.as_alias("delegation_name"),
+    ).where(Delegate.id.is_in(delegate_ids or [0]))
+    shown = {}
+    for row in rows:
+        label = kind_labels[row["kind"]]
+        shown[row["id"]] = {
+            "name": row["full_name"],
+            "delegation": row["delegation_name"] or "",
+            "kind_label": translate(label),
+        }
+    return shown
 
 
 async def revoke_card(congress_id: int, delegate_id: int, actor: Actor) -> bool:

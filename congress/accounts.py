@@ -57,6 +57,9 @@ class Permission(enum.StrEnum):
     VIEW_CONFIDENTIAL = "view_confidential"
     EXPORT_ARCHIVE = "export_archive"
     MANAGE_CARDS = "manage_cards"
+    MANAGE_DEVICES = "manage_devices"
+    VIEW_ATTENDANCE = "view_attendance"
+    UNDO_CHECKIN = "undo_checkin"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -70,6 +73,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_DOCUMENTS,
             Permission.MANAGE_DOCUMENTS,
             Permission.VIEW_CONFIDENTIAL,
+            Permission.VIEW_ATTENDANCE,
         }
     ),
     Role.PRESIDIUM: frozenset(
@@ -78,11 +82,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_DELEGATES,
             Permission.READ_EVENT_LOG,
             Permission.VIEW_DOCUMENTS,
+            Permission.VIEW_ATTENDANCE,
         }
     ),
     # The tally committee counts ballots; it needs no one's personal data.
     Role.TALLY: frozenset({Permission.VIEW_CONGRESS, Permission.VIEW_DOCUMENTS}),
-    Role.CHECKIN: frozenset({Permission.VIEW_CONGRESS, Permission.VIEW_DELEGATES}),
+    # Check-in staff see who is present and may take back a wrong check-in, with a reason.
+    Role.CHECKIN: frozenset(
+        {
+            Permission.VIEW_CONGRESS,
+            Permission.VIEW_DELEGATES,
+            Permission.VIEW_ATTENDANCE,
+            Permission.UNDO_CHECKIN,
+        }
+    ),
 }
 
 

@@ -64,7 +64,7 @@ def error_response(
 ) -> Response[Any]:
     if _wants_json(request):
         return Response({"code": code, "message": message, **extra}, status_code=status_code)
-    if request.url.path.startswith(("/delegate", "/D/", "/d/")):
+    if request.url.path.startswith(("/delegate", "/D/", "/d/", "/checkin", "/P/", "/p/")):
         return page(request, "card_problem.html", status_code=status_code, message=message)
     if status_code == 401:
         return Redirect(f"/login?next={request.url.path}")
@@ -171,6 +171,8 @@ def server_timing(app: ASGIApp) -> ASGIApp:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    from checkin.console import AttendancePages, DevicePages
+    from checkin.controllers import DeviceController, Pairing, ScanPage
     from checkin.pages import CardPages
     from congress.controllers import AccountController, CongressController, EventLogController
     from congress.delegates.controllers import DelegateController, DelegateImportController
@@ -217,6 +219,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CardAddress,
             DelegatePortal,
             CardPages,
+            Pairing,
+            ScanPage,
+            DeviceController,
+            DevicePages,
+            AttendancePages,
             create_static_files_router(
                 path="/static", directories=list(STATIC_DIRS), include_in_schema=False
             ),
@@ -236,7 +243,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_samesite="strict",
             header_name="x-csrf-token",
             # The card address is opened by a phone camera: a GET with no form to protect.
-            exclude=["/schema"],
+            # Tablets prove themselves with a header a foreign page cannot send (see
+            # checkin.controllers), not with a form token.
+            exclude=["/schema", "/api/checkin/device"],
         ),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(make_environment())

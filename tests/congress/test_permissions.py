@@ -18,6 +18,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.routes import HTTPRoute, WebSocketRoute
 from litestar.testing import AsyncTestClient
 
+from checkin import devices
 from congress import accounts, services
 from congress.accounts import ROLE_PERMISSIONS, Permission, Role
 from congress.auth import SESSION_COOKIE
@@ -135,6 +136,15 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("POST", f"{K}/cards/delegates/{{delegate_id:int}}/revoke"): Permission.MANAGE_CARDS,
     ("POST", f"{K}/cards/logo"): Permission.MANAGE_CARDS,
     ("POST", f"{K}/cards/photos"): Permission.MANAGE_CARDS,
+    ("GET", f"{K}/devices"): Permission.MANAGE_DEVICES,
+    ("POST", f"{K}/devices"): Permission.MANAGE_DEVICES,
+    ("POST", f"{K}/devices/{{device_id:int}}/code"): Permission.MANAGE_DEVICES,
+    ("POST", f"{K}/devices/{{device_id:int}}/revoke"): Permission.MANAGE_DEVICES,
+    ("GET", f"{K}/attendance"): Permission.VIEW_ATTENDANCE,
+    ("GET", f"{K}/attendance/part"): Permission.VIEW_ATTENDANCE,
+    ("POST", f"{K}/attendance/undo"): Permission.UNDO_CHECKIN,
+    ("POST", f"{K}/attendance/report"): Permission.VIEW_ATTENDANCE,
+    (WEBSOCKET, f"{K}/attendance/live"): Permission.VIEW_ATTENDANCE,
     ("GET", "/console/accounts"): Permission.MANAGE_ACCOUNTS,
     ("POST", "/console/accounts"): Permission.MANAGE_ACCOUNTS,
     ("POST", "/console/accounts/{account_id:int}"): Permission.MANAGE_ACCOUNTS,
@@ -147,6 +157,9 @@ HTTP_ROUTES = [
     if method != WEBSOCKET
 ]
 GUARDED_PREFIXES = ("/api", "/console")
+# The tablets' API answers to a paired tablet, not to a role: tests/checkin covers it,
+# and test_organizers_cannot_use_the_tablet_api below.
+DEVICE_PREFIX = "/api/checkin/device"
 # What an allowed caller may get back for an empty body: anything but "who are you" or
 # "not you", and never a crash.
 ALLOWED_STATUSES = {200, 201, 204, 302, 303, 400, 404, 409, 422}
@@ -158,7 +171,7 @@ def app_routes(app: Litestar) -> set[tuple[str, str]]:
     """(method, path) of every route the app serves under /api and /console."""
     found: set[tuple[str, str]] = set()
     for route in app.routes:
-        if not route.path.startswith(GUARDED_PREFIXES):
+        if not route.path.startswith(GUARDED_PREFIXES) or route.path.startswith(DEVICE_PREFIX):
             continue
         if isinstance(route, WebSocketRoute):
             found.add((WEBSOCKET, route.path))
@@ -236,7 +249,12 @@ async def make_objects(wanted: frozenset[str] = ALL_OBJECTS) -> dict[str, Any]:
         )
         made["number"] = 1
         made["page"] = 1
-    made["job"] = "no-such-job"  # a job's routes answer 404 for a token that is not there
+    # A job's routes answer 404 for a token that is not there.
+    made["job"] = "no-such-job"
+    made["device_id"] = (await devices.register_device(congress_id, "Cửa thử", SYSTEM))[0]
+    made["device_id"] = (await devices.register_device(congress_id, "Cửa thử", SYSTEM))[
+        0
+    ]  # a job's routes answer 404 for a token that is not there
     return made
 
 
@@ -402,3 +420,15 @@ async def test_objects_of_one_congress_are_not_found_through_another(
     assert (await admin.get(f"{a}/delegate-imports/{token}")).json()["applied"] is False
     assert (await admin.get(f"{b}/sittings")).json() == []
     assert (await admin.get(f"{b}/delegates")).json()["total"] == 0
+
+
+@pytest.mark.parametrize("role", ROLES, ids=role_id)
+async def test_organizers_cannot_use_the_tablet_api(
+    as_role: Callable[[str | None], Awaitable[Session]], role: Role | None
+) -> None:
+    session = await as_role(role.value if role else None)
+    response = await session.client.get(
+        "/api/checkin/device/state", headers={"x-congress-device": "1"}
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "device_not_paired"
