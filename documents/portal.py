@@ -105,6 +105,8 @@ def _today_sitting(sittings: list[dict[str, Any]], zone: ZoneInfo) -> dict[str, 
     """Today's sitting; before the congress the first one, after it the last one."""
     today = datetime.datetime.now(zone).date()
     dated = [s for s in sittings if s["starts_at"]]
+    if not dated:
+        return sittings[0] if sittings else None
     for sitting in dated:
         if sitting["starts_at"].astimezone(zone).date() == today:
             return sitting
