@@ -338,6 +338,7 @@ async def by_delegation(congress_id: int, sitting_id: int) -> list[dict[str, Any
             Delegate.card_number,
             Delegate.delegation,
             Delegate.delegation.name.as_alias("delegation_name"),
+            Delegate.delegation.ordinal.as_alias("delegation_ordinal"),
         )
         .where(Delegate.congress == congress_id)
         .order_by(Delegate.sort_key)
@@ -355,11 +356,17 @@ async def by_delegation(congress_id: int, sitting_id: int) -> list[dict[str, Any
     for delegate in delegates:
         group = groups.setdefault(
             delegate["delegation"],
-            {"name": delegate["delegation_name"] or "—", "present": [], "absent": []},
+            {
+                "name": delegate["delegation_name"] or "—",
+                "ordinal": delegate["delegation_ordinal"] or 0,
+                "present": [],
+                "absent": [],
+            },
         )
         seen = present.get(delegate["id"])
         group["present" if seen else "absent"].append({**delegate, "attendance": seen})
-    return sorted(groups.values(), key=lambda g: g["name"])
+    # In the congress's own order of delegations, as the lists are read out in the hall.
+    return sorted(groups.values(), key=lambda g: (g["ordinal"], g["name"]))
 
 
 async def present_ids(sitting_id: int, delegate_ids: list[int]) -> set[int]:
