@@ -160,14 +160,54 @@ async def _resolve(device: PairedDevice, scan: ScanIn) -> tuple[str | None, int 
     return None, card.delegate_id, "card"
 
 
-async def check_in(device: PairedDevice, scan: ScanIn) -> Answer:
-    """Mark the scanned delegate present for the sitting; answer the tablet."""
-    if not scan.nonce or len(scan.nonce) > 64:
-        raise InvalidInput("bad_nonce", N_("Every scan needs its own nonce."), field="nonce")
+class _Known(msgspec.Struct):
+    """What a scan needs to know before it takes the write lock: reads only."""
+
+    problem: str | None
+    delegate_id: int | None
+    method: str
+    view: dict[str, Any] | None
+    base: str
+    expected: int
+
+
+async def _present(sitting_id: int, base: str) -> int:
+    where: Any = (Attendance.sitting == sitting_id) & Attendance.undone_at.is_null()
+    if base == "official":
+        where &= Attendance.delegate.kind == "official"
+    return await Attendance.count().where(where)
+
+
+async def _prepare(device: PairedDevice, scan: ScanIn) -> _Known:
     if not await Sitting.exists().where(
         (Sitting.id == scan.sitting_id) & (Sitting.congress == device.congress_id)
     ):
         raise NotFound("sitting_not_found", N_("This sitting does not exist."))
+    problem, delegate_id, method = await _resolve(device, scan)
+    view = None
+    if problem is None and delegate_id is not None:
+        delegate = await _delegate(delegate_id)
+        view = _delegate_view(delegate) if delegate else None
+    _, _, base = await quorum_rule(device.congress_id)
+    convened: Any = Delegate.congress == device.congress_id
+    if base == "official":
+        convened &= Delegate.kind == "official"
+    return _Known(problem, delegate_id, method, view, base, await Delegate.count().where(convened))
+
+
+async def check_in(device: PairedDevice, scan: ScanIn) -> Answer:
+    """Mark the scanned delegate present for the sitting; answer the tablet.
+
+    Everything that only reads happens before the write transaction, so a door's scan holds
+    the (SQLite) write lock for a handful of statements only.
+    """
+    if not scan.nonce or len(scan.nonce) > 64:
+        raise InvalidInput("bad_nonce", N_("Every scan needs its own nonce."), field="nonce")
+    stored = await _stored_answer(device, scan.nonce)
+    if stored is not None:
+        return stored
+    known = await _prepare(device, scan)
+    zone = await _zone(device.congress_id)
     actor = Actor(kind="device", id=device.id, name=device.name)
     async with Change(device.congress_id, actor) as change:
         claimed = (
@@ -186,62 +226,50 @@ async def check_in(device: PairedDevice, scan: ScanIn) -> Answer:
             .on_conflict(action=OnConflictAction.do_nothing)
             .returning(CheckinScan.id)
         )
-        if not claimed:
-            return await _stored_answer(device, scan.nonce)
-        problem, delegate_id, method = await _resolve(device, scan)
-        answer = await _answer(device, scan, problem, delegate_id, method, change)
-        await CheckinScan.update(
-            {
-                CheckinScan.delegate: delegate_id if problem is None else None,
-                CheckinScan.result: answer.result,
-                CheckinScan.code: answer.code,
-                CheckinScan.duplicate: answer.code == "already_checked_in",
-                CheckinScan.answer: msgspec.json.encode(answer).decode(),
-            }
-        ).where(CheckinScan.id == claimed[0]["id"])
+        if claimed:
+            answer = await _answer(device, scan, known, zone, change)
+            await CheckinScan.update(
+                {
+                    CheckinScan.delegate: known.delegate_id if known.problem is None else None,
+                    CheckinScan.result: answer.result,
+                    CheckinScan.code: answer.code,
+                    CheckinScan.duplicate: answer.code == "already_checked_in",
+                    CheckinScan.answer: msgspec.json.encode(answer).decode(),
+                }
+            ).where(CheckinScan.id == claimed[0]["id"])
+    if not claimed:  # the same nonce, sent twice at once: the first one's answer
+        again = await _stored_answer(device, scan.nonce)
+        assert again is not None
+        return again
     return answer
 
 
-async def _stored_answer(device: PairedDevice, nonce: str) -> Answer:
+async def _stored_answer(device: PairedDevice, nonce: str) -> Answer | None:
     row = (
         await CheckinScan.select(CheckinScan.answer)
         .where((CheckinScan.device == device.id) & (CheckinScan.nonce == nonce))
         .first()
     )
-    assert row is not None
-    return msgspec.json.decode(row["answer"], type=Answer)
+    return msgspec.json.decode(row["answer"], type=Answer) if row else None
 
 
 async def _answer(
-    device: PairedDevice,
-    scan: ScanIn,
-    problem: str | None,
-    delegate_id: int | None,
-    method: str,
-    change: Change,
+    device: PairedDevice, scan: ScanIn, known: _Known, zone: ZoneInfo, change: Change
 ) -> Answer:
-    if problem is not None:
-        totals = await counts(device.congress_id, scan.sitting_id)
-        return Answer(
-            "red",
-            problem,
-            translate(MESSAGES[problem]),
-            None,
-            None,
-            None,
-            totals.present,
-            totals.expected,
-        )
-    assert delegate_id is not None
+    if known.problem is not None:
+        present = await _present(scan.sitting_id, known.base)
+        message = translate(MESSAGES[known.problem])
+        return Answer("red", known.problem, message, None, None, None, present, known.expected)
+    assert known.delegate_id is not None
     inserted = (
         await Attendance.insert(
             Attendance(
                 congress=device.congress_id,
                 sitting=scan.sitting_id,
-                delegate=delegate_id,
+                delegate=known.delegate_id,
                 device=device.id,
                 device_name=device.name,
-                method=method,
+                method=known.method,
                 checked_in_at=_now(),
                 scanned_at=scan.scanned_at,
             )
@@ -249,41 +277,43 @@ async def _answer(
         .on_conflict(action=OnConflictAction.do_nothing)
         .returning(Attendance.id)
     )
-    delegate = await _delegate(delegate_id)
-    assert delegate is not None
-    view = _delegate_view(delegate)
-    totals = await counts(device.congress_id, scan.sitting_id)
+    present = await _present(scan.sitting_id, known.base)
     if inserted:
         await change.record(
             events.DelegateCheckedIn(
-                delegate_id=delegate_id,
+                delegate_id=known.delegate_id,
                 sitting_id=scan.sitting_id,
                 device_id=device.id,
-                method=method,
-                present=totals.present,
+                method=known.method,
+                present=present,
             )
         )
         welcome = MESSAGES["checked_in"]
-        message = translate(welcome)
         return Answer(
-            "green", "checked_in", message, view, None, None, totals.present, totals.expected
+            "green",
+            "checked_in",
+            translate(welcome),
+            known.view,
+            None,
+            None,
+            present,
+            known.expected,
         )
     first = (
         await Attendance.select(Attendance.checked_in_at, Attendance.device_name)
         .where(
             (Attendance.sitting == scan.sitting_id)
-            & (Attendance.delegate == delegate_id)
+            & (Attendance.delegate == known.delegate_id)
             & Attendance.undone_at.is_null()
         )
         .first()
     )
-    zone = await _zone(device.congress_id)
     at = first["checked_in_at"].astimezone(zone).strftime("%H:%M") if first else ""
     where = first["device_name"] if first else ""
     already = MESSAGES["already_checked_in"]
     message = translate(already, time=at, device=where or "—")
     return Answer(
-        "orange", "already_checked_in", message, view, at, where, totals.present, totals.expected
+        "orange", "already_checked_in", message, known.view, at, where, present, known.expected
     )
 
 

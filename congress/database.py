@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
@@ -48,6 +50,27 @@ def engine() -> Engine:
     return found
 
 
+# One writer at a time per event loop, served in arrival order. SQLite's own busy handler
+# lets waiters sleep and retry, so under load newcomers overtake those who waited: a scan
+# at the door could wait seconds. The queue in front of BEGIN makes waiting fair.
+_sqlite_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_write(db: SQLiteEngine) -> AsyncIterator[object]:
+    if db.current_transaction.get() is not None:
+        # Inside a transaction already: join it (Piccolo nests); this task holds the turn.
+        async with db.transaction(transaction_type=TransactionType.immediate) as joined:
+            yield joined
+        return
+    loop = asyncio.get_running_loop()
+    queue = _sqlite_writers.setdefault(loop, asyncio.Lock())
+    async with queue, db.transaction(transaction_type=TransactionType.immediate) as transaction:
+        yield transaction
+
+
 def write_transaction() -> contextlib.AbstractAsyncContextManager[object]:
     """A transaction for a state change.
 
@@ -57,7 +80,7 @@ def write_transaction() -> contextlib.AbstractAsyncContextManager[object]:
     """
     db = engine()
     if isinstance(db, SQLiteEngine):
-        return db.transaction(transaction_type=TransactionType.immediate)
+        return _sqlite_write(db)
     return db.transaction()
 
 
