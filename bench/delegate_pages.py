@@ -77,6 +77,7 @@ os.environ.update(APP_ENV)
 os.environ.pop("CONGRESS_REDIS_URL", None)
 
 GOAL_P99_MS = 50.0
+SET_UP_TIMEOUT_S = 300
 STATIC_PATH = "/static/delegate.css"
 STATIC_PER_SECOND = 5.0
 _DURATION = re.compile(r"\bapp;dur=([0-9.]+)")
@@ -547,9 +548,11 @@ def report(
         print(f"  {count} x {what}")
     print(f"peak requests in flight: {run.peak_in_flight}; whole run {wall:.1f} s")
     others = cpu.machine - cpu.server - cpu.phones
+    postgres = " (PostgreSQL's processes among them)" if SERVER else ""
     print(
         f"CPU seconds in the run: server {cpu.server:.1f}, phones {cpu.phones:.1f},"
-        f" anything else on the machine {others:.1f} (of {os.cpu_count()} CPUs x {wall:.0f} s)"
+        f" anything else on the machine {others:.1f}{postgres}"
+        f" (of {os.cpu_count()} CPUs x {wall:.0f} s); a busy machine makes the tail longer"
     )
     print(f"server peak RSS (VmHWM): {rss_mb:.0f} MB")
 
@@ -596,7 +599,8 @@ async def main() -> int:
     parser.add_argument(
         "--py-spy",
         metavar="FILE",
-        help="record the server with py-spy during the opening (collapsed stacks, per thread)",
+        help="record the server with py-spy (pip install py-spy) during the opening: "
+        "collapsed stacks per thread, as flamegraph.pl and speedscope read them",
     )
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -606,7 +610,11 @@ async def main() -> int:
     server = AppServer()
     try:
         started = time.perf_counter()
-        phones = await set_up(args.delegates, rng)
+        try:
+            async with asyncio.timeout(SET_UP_TIMEOUT_S):
+                phones = await set_up(args.delegates, rng)
+        except TimeoutError:
+            raise SystemExit(f"the set-up hung for {SET_UP_TIMEOUT_S} s") from None
         set_up_s = time.perf_counter() - started
         print(f"set up: {args.delegates} delegates with cards in {set_up_s:.1f} s")
         server.start()
