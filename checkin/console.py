@@ -37,12 +37,6 @@ def qr_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-async def _congress(congress_id: int) -> dict[str, Any]:
-    congress = await congress_services.get_congress(congress_id)
-    congress["title"] = congress_services.congress_title(congress)
-    return congress
-
-
 class DevicePages(Controller):
     path = "/console/congresses/{congress_id:int}/devices"
     include_in_schema = False
@@ -59,7 +53,7 @@ class DevicePages(Controller):
             request,
             "devices.html",
             status_code=status_code,
-            congress=await _congress(congress_id),
+            congress=await congress_services.titled_congress(congress_id),
             devices=await devices.devices_of(congress_id),
             **extra,
         )
@@ -119,7 +113,7 @@ class AttendancePages(Controller):
     guards = [require(Permission.VIEW_ATTENDANCE)]
 
     async def _context(self, congress_id: int, sitting: int | None) -> dict[str, Any]:
-        congress = await _congress(congress_id)
+        congress = await congress_services.titled_congress(congress_id)
         sittings = await congress_services.sittings_of(congress_id)
         from checkin.controllers import _current_sitting
 

@@ -139,8 +139,7 @@ class ScanPage(Controller):
         sitting: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
     ) -> Template:
         device = this_device(request)
-        congress = await congress_services.get_congress(device.congress_id)
-        congress["title"] = congress_services.congress_title(congress)
+        congress = await congress_services.titled_congress(device.congress_id)
         current = await _current_sitting(device.congress_id, sitting)
         return page(
             request,

@@ -57,8 +57,7 @@ class CardPages(Controller):
         status_code: int = 200,
         **extra: Any,
     ) -> Template:
-        congress = await congress_services.get_congress(congress_id)
-        congress["title"] = congress_services.congress_title(congress)
+        congress = await congress_services.titled_congress(congress_id)
         states = await credentials.card_states(congress_id)
         total = await Delegate.count().where(Delegate.congress == congress_id)
         active = sum(1 for s in states.values() if s["status"] == "active")
@@ -112,8 +111,7 @@ class CardPages(Controller):
     async def job(
         self, request: Request[Any, Any, Any], congress_id: CongressId, job: JobToken
     ) -> Template:
-        congress = await congress_services.get_congress(congress_id)
-        congress["title"] = congress_services.congress_title(congress)
+        congress = await congress_services.titled_congress(congress_id)
         return page(
             request,
             "card_job.html",

@@ -166,8 +166,7 @@ class ConsolePages(Controller):
         status_code: int = 200,
         **extra: Any,
     ) -> Template:
-        congress = await services.get_congress(congress_id)
-        congress["title"] = services.congress_title(congress)
+        congress = await services.titled_congress(congress_id)
         return page(
             request,
             "congress.html",
@@ -353,8 +352,7 @@ class ConsolePages(Controller):
         congress_id: CongressId,
         event_type: Annotated[str, QueryParameter(name="type", max_length=64)] = "",
     ) -> Template:
-        congress = await services.get_congress(congress_id)
-        congress["title"] = services.congress_title(congress)
+        congress = await services.titled_congress(congress_id)
         found = await events_of(
             congress_id, types=[event_type] if event_type else (), limit=500, newest_first=True
         )

@@ -49,6 +49,13 @@ async def get_congress(congress_id: int) -> dict[str, Any]:
     return row
 
 
+async def titled_congress(congress_id: int) -> dict[str, Any]:
+    """The congress with its display title, as every page shows it."""
+    congress = await get_congress(congress_id)
+    congress["title"] = congress_title(congress)
+    return congress
+
+
 async def list_congresses() -> list[dict[str, Any]]:
     return await Congress.select().order_by(Congress.starts_on, ascending=False)
 

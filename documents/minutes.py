@@ -175,8 +175,7 @@ async def save_draft(congress_id: int, sitting_id: int, body: str, actor: Actor)
 
 
 async def render_minutes(congress_id: int, sitting_id: int, body: str) -> bytes:
-    congress = await congress_services.get_congress(congress_id)
-    congress["title"] = congress_services.congress_title(congress)
+    congress = await congress_services.titled_congress(congress_id)
     sitting = await Sitting.select().where(Sitting.id == sitting_id).first()
     zone = ZoneInfo(congress["timezone"])
     held = sitting["starts_at"] if sitting and sitting["starts_at"] else None

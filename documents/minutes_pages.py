@@ -33,8 +33,7 @@ class MinutesPages(Controller):
         body: str | None = None,
         **extra: Any,
     ) -> Template:
-        congress = await congress_services.get_congress(congress_id)
-        congress["title"] = congress_services.congress_title(congress)
+        congress = await congress_services.titled_congress(congress_id)
         draft = await minutes.draft_of(congress_id, sitting_id)
         if body is not None:
             draft = {**draft, "body": body}

@@ -23,12 +23,6 @@ from documents.schemas import DocumentIn
 from documents.vocabulary import CATEGORY_LABELS
 
 
-async def _congress(congress_id: int) -> dict[str, Any]:
-    congress = await congress_services.get_congress(congress_id)
-    congress["title"] = congress_services.congress_title(congress)
-    return congress
-
-
 class DocumentPages(Controller):
     path = "/console/congresses/{congress_id:int}/documents"
     include_in_schema = False
@@ -52,7 +46,7 @@ class DocumentPages(Controller):
             request,
             "documents.html",
             status_code=status_code,
-            congress=await _congress(congress_id),
+            congress=await congress_services.titled_congress(congress_id),
             sittings=await congress_services.sittings_of(congress_id),
             documents=documents,
             q=q,
@@ -120,7 +114,7 @@ class DocumentPages(Controller):
             request,
             "document.html",
             status_code=status_code,
-            congress=await _congress(congress_id),
+            congress=await congress_services.titled_congress(congress_id),
             sittings=await congress_services.sittings_of(congress_id),
             document=document,
             versions=versions,
@@ -230,7 +224,7 @@ class DocumentPages(Controller):
         return page(
             request,
             "viewer.html",
-            congress=await _congress(congress_id),
+            congress=await congress_services.titled_congress(congress_id),
             document=document,
             version=chosen,
             file_url=f"{base}/file",

@@ -167,8 +167,7 @@ class DelegatePortal(Controller):
 
     async def _context(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
         who = me(request)
-        congress = await congress_services.get_congress(who.congress_id)
-        congress["title"] = congress_services.congress_title(congress)
+        congress = await congress_services.titled_congress(who.congress_id)
         delegate = (
             await Delegate.select(
                 *Delegate.all_columns(), Delegate.delegation.name.as_alias("delegation_name")

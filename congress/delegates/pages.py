@@ -24,12 +24,6 @@ from congress.templating import page
 PAGE_SIZE = 50
 
 
-async def _congress(congress_id: int) -> dict[str, Any]:
-    congress = await congress_services.get_congress(congress_id)
-    congress["title"] = congress_services.congress_title(congress)
-    return congress
-
-
 class DelegatePages(Controller):
     path = "/console/congresses/{congress_id:int}"
     include_in_schema = False
@@ -45,7 +39,7 @@ class DelegatePages(Controller):
         page_number: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
         notice: FromQuery[str] = "",
     ) -> Template:
-        congress = await _congress(congress_id)
+        congress = await congress_services.titled_congress(congress_id)
         delegation_id = int(delegation) if delegation.isdigit() else None
         kind_filter = kind if kind in {"official", "invited", "guest"} else None
         total, rows = await services.search_delegates(
@@ -83,7 +77,7 @@ class DelegatePages(Controller):
             request,
             "delegate_form.html",
             status_code=status_code,
-            congress=await _congress(congress_id),
+            congress=await congress_services.titled_congress(congress_id),
             delegate=delegate,
             delegations=await services.delegations_with_counts(congress_id),
             **extra,
@@ -151,7 +145,7 @@ class DelegatePages(Controller):
             request,
             "delegations.html",
             status_code=status_code,
-            congress=await _congress(congress_id),
+            congress=await congress_services.titled_congress(congress_id),
             delegations=delegations,
             totals={
                 k: sum(d[k] for d in delegations)
@@ -199,7 +193,9 @@ class DelegatePages(Controller):
     async def import_form(
         self, request: Request[Any, Any, Any], congress_id: CongressId
     ) -> Template:
-        return page(request, "import.html", congress=await _congress(congress_id))
+        return page(
+            request, "import.html", congress=await congress_services.titled_congress(congress_id)
+        )
 
     @post("/import", guards=[require(Permission.MANAGE_DELEGATES)])
     async def upload(
@@ -218,7 +214,7 @@ class DelegatePages(Controller):
                 request,
                 "import.html",
                 status_code=422,
-                congress=await _congress(congress_id),
+                congress=await congress_services.titled_congress(congress_id),
                 **error_context(exc),
             )
         return Redirect(f"/console/congresses/{congress_id}/import/{token}")
@@ -247,7 +243,7 @@ class DelegatePages(Controller):
             request,
             "import_preview.html",
             status_code=status_code,
-            congress=await _congress(congress_id),
+            congress=await congress_services.titled_congress(congress_id),
             preview=preview_out(preview),
             create_delegations=create_delegations,
             **extra,
