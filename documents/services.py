@@ -304,6 +304,14 @@ async def list_documents(
         condition &= Document.category == category
     if sitting_id:
         condition &= Document.sitting == sitting_id
+    # The database narrows to what the viewer may see; visible() stays the one rule.
+    if viewer.kind != "organizer":
+        condition &= Document.released_version.is_not_null()
+        condition &= Document.access.is_in(
+            ["public", "delegates"] if viewer.kind == "delegate" else ["public"]
+        )
+    elif not viewer.can_see_confidential:
+        condition &= Document.access != "confidential"
     rows = await Document.select().where(condition).order_by(Document.updated_at, ascending=False)
     return [row for row in rows if visible(row, viewer)]
 
