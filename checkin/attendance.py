@@ -108,7 +108,7 @@ def kind_label(kind: str) -> str:
     return DELEGATE_KIND_LABELS[kind]
 
 
-def _delegate_view(row: dict[str, Any]) -> dict[str, Any]:
+def delegate_view(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "full_name": row["full_name"],
@@ -187,7 +187,7 @@ async def _prepare(device: PairedDevice, scan: ScanIn) -> _Known:
     view = None
     if problem is None and delegate_id is not None:
         delegate = await _delegate(delegate_id)
-        view = _delegate_view(delegate) if delegate else None
+        view = delegate_view(delegate) if delegate else None
     _, _, base = await quorum_rule(device.congress_id)
     convened: Any = Delegate.congress == device.congress_id
     if base == "official":

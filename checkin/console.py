@@ -115,9 +115,7 @@ class AttendancePages(Controller):
     async def _context(self, congress_id: int, sitting: int | None) -> dict[str, Any]:
         congress = await congress_services.titled_congress(congress_id)
         sittings = await congress_services.sittings_of(congress_id)
-        from checkin.controllers import _current_sitting
-
-        current = await _current_sitting(congress_id, sitting)
+        current = await congress_services.current_sitting(congress_id, sitting)
         return {
             "congress": congress,
             "sittings": sittings,
@@ -206,9 +204,7 @@ class AttendancePages(Controller):
         congress_id: CongressId,
         sitting: SittingQuery = None,
     ) -> None:
-        from checkin.controllers import _current_sitting
-
-        current = await _current_sitting(congress_id, sitting)
+        current = await congress_services.current_sitting(congress_id, sitting)
         await socket.accept()
         await live_counts(
             socket, socket.app.plugins.get(ChannelsPlugin), congress_id, current["id"]

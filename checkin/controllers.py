@@ -66,21 +66,6 @@ def this_device(connection: ASGIConnection[Any, Any, Any, Any]) -> devices.Paire
     return connection.scope["device"]  # type: ignore[typeddict-item]
 
 
-async def _current_sitting(congress_id: int, wanted: int | None) -> dict[str, Any]:
-    sittings = await congress_services.sittings_of(congress_id)
-    if not sittings:
-        raise NotFound("sitting_not_found", N_("This congress has no sitting yet."))
-    for sitting in sittings:
-        if sitting["id"] == wanted:
-            return sitting
-    from zoneinfo import ZoneInfo
-
-    from documents.portal import _today_sitting
-
-    congress = await congress_services.get_congress(congress_id)
-    return _today_sitting(sittings, ZoneInfo(congress["timezone"])) or sittings[0]
-
-
 class Pairing(Controller):
     include_in_schema = False
 
@@ -140,7 +125,7 @@ class ScanPage(Controller):
     ) -> Template:
         device = this_device(request)
         congress = await congress_services.titled_congress(device.congress_id)
-        current = await _current_sitting(device.congress_id, sitting)
+        current = await congress_services.current_sitting(device.congress_id, sitting)
         return page(
             request,
             "scan.html",
@@ -168,7 +153,7 @@ class DeviceController(Controller):
     ) -> dict[str, Any]:
         device = this_device(request)
         congress = await congress_services.get_congress(device.congress_id)
-        current = await _current_sitting(device.congress_id, sitting)
+        current = await congress_services.current_sitting(device.congress_id, sitting)
         totals = await attendance.counts(device.congress_id, current["id"])
         return {
             "device": {"id": device.id, "name": device.name},
@@ -212,7 +197,7 @@ class DeviceController(Controller):
         if not q.strip():
             return {"delegates": []}
         _, rows = await search_delegates(device.congress_id, q, limit=20)
-        current = await _current_sitting(device.congress_id, sitting)
+        current = await congress_services.current_sitting(device.congress_id, sitting)
         present = await attendance.present_ids(current["id"], [r["id"] for r in rows])
         return {
             "delegates": [
@@ -221,7 +206,7 @@ class DeviceController(Controller):
                     "full_name": r["full_name"],
                     "delegation": r["delegation_name"] or "",
                     "card_number": r["card_number"] or "",
-                    "kind_label": attendance._delegate_view(r)["kind_label"],
+                    "kind_label": attendance.delegate_view(r)["kind_label"],
                     "present": r["id"] in present,
                 }
                 for r in rows
@@ -270,7 +255,7 @@ class DeviceController(Controller):
         if not origin_allowed(socket, socket.app.state.settings.public_url):
             raise WebSocketException(detail="bad_origin", code=4403)
         device = this_device(socket)
-        current = await _current_sitting(device.congress_id, sitting)
+        current = await congress_services.current_sitting(device.congress_id, sitting)
         channels = socket.app.plugins.get(ChannelsPlugin)
         await socket.accept()
         await live_counts(socket, channels, device.congress_id, current["id"])

@@ -107,6 +107,33 @@ async def sittings_of(congress_id: int) -> list[dict[str, Any]]:
     return sittings
 
 
+def today_sitting(sittings: list[dict[str, Any]], zone: ZoneInfo) -> dict[str, Any] | None:
+    """Today's sitting; before the congress the first one, after it the last one."""
+    today = datetime.datetime.now(zone).date()
+    dated = [s for s in sittings if s["starts_at"]]
+    if not dated:
+        return sittings[0] if sittings else None
+    for sitting in dated:
+        if sitting["starts_at"].astimezone(zone).date() == today:
+            return sitting
+    upcoming = [s for s in dated if s["starts_at"].astimezone(zone).date() > today]
+    if upcoming:
+        return upcoming[0]
+    return sittings[-1] if sittings else None
+
+
+async def current_sitting(congress_id: int, wanted: int | None = None) -> dict[str, Any]:
+    """The sitting asked for, else today's: what tablets and the attendance page show."""
+    sittings = await sittings_of(congress_id)
+    if not sittings:
+        raise NotFound("sitting_not_found", N_("This congress has no sitting yet."))
+    for sitting in sittings:
+        if sitting["id"] == wanted:
+            return sitting
+    congress = await get_congress(congress_id)
+    return today_sitting(sittings, ZoneInfo(congress["timezone"])) or sittings[0]
+
+
 async def _sitting(congress_id: int, sitting_id: int) -> dict[str, Any]:
     row = await (
         Sitting.select()

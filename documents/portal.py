@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -101,21 +100,6 @@ def me(connection: ASGIConnection[Any, Any, Any, Any]) -> credentials.SignedInDe
     return connection.scope["delegate"]  # type: ignore[typeddict-item]
 
 
-def _today_sitting(sittings: list[dict[str, Any]], zone: ZoneInfo) -> dict[str, Any] | None:
-    """Today's sitting; before the congress the first one, after it the last one."""
-    today = datetime.datetime.now(zone).date()
-    dated = [s for s in sittings if s["starts_at"]]
-    if not dated:
-        return sittings[0] if sittings else None
-    for sitting in dated:
-        if sitting["starts_at"].astimezone(zone).date() == today:
-            return sitting
-    upcoming = [s for s in dated if s["starts_at"].astimezone(zone).date() > today]
-    if upcoming:
-        return upcoming[0]
-    return sittings[-1] if sittings else None
-
-
 class CardAddress(Controller):
     """The address in the QR code; upper case keeps the code small, so both cases work."""
 
@@ -181,7 +165,7 @@ class DelegatePortal(Controller):
         return {
             "congress": congress,
             "delegate": delegate,
-            "sitting": _today_sitting(sittings, zone),
+            "sitting": congress_services.today_sitting(sittings, zone),
             "documents": documents,
         }
 
