@@ -176,10 +176,13 @@ class DocumentController(Controller):
     ) -> UploadedOut:
         """Upload one file as a new document (the console sends several files one by one)."""
         account = signed_in(request)
-        metadata = upload_metadata(data)
-        prepared = await services.prepare_upload(data.file.file, data.file.filename or "")
-        document_id = await services.upload_document(
-            congress_id, metadata, prepared, account.actor, services.Viewer.of(account)
+        document_id = await services.upload_file(
+            congress_id,
+            upload_metadata(data),
+            data.file.file,
+            data.file.filename or "",
+            account.actor,
+            services.Viewer.of(account),
         )
         return UploadedOut(document_id=document_id, version=1)
 
@@ -247,11 +250,13 @@ class DocumentController(Controller):
         data: Annotated[VersionForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> UploadedOut:
         account = signed_in(request)
-        viewer = services.Viewer.of(account)
-        await services.get_document(congress_id, document_id, viewer)
-        prepared = await services.prepare_upload(data.file.file, data.file.filename or "")
-        number = await services.add_version(
-            congress_id, document_id, prepared, account.actor, viewer
+        number = await services.add_version_file(
+            congress_id,
+            document_id,
+            data.file.file,
+            data.file.filename or "",
+            account.actor,
+            services.Viewer.of(account),
         )
         return UploadedOut(document_id=document_id, version=number)
 

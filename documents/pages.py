@@ -86,11 +86,11 @@ class DocumentPages(Controller):
     ) -> Response[Any]:
         account = signed_in(request)
         try:
-            prepared = await services.prepare_upload(data.file.file, data.file.filename or "")
-            document_id = await services.upload_document(
+            document_id = await services.upload_file(
                 congress_id,
                 upload_metadata(data),
-                prepared,
+                data.file.file,
+                data.file.filename or "",
                 account.actor,
                 services.Viewer.of(account),
             )
@@ -173,14 +173,19 @@ class DocumentPages(Controller):
         data: Annotated[VersionForm, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> Response[Any]:
         account = signed_in(request)
-        viewer = services.Viewer.of(account)
-
-        async def add() -> None:
-            await services.get_document(congress_id, document_id, viewer)
-            prepared = await services.prepare_upload(data.file.file, data.file.filename or "")
-            await services.add_version(congress_id, document_id, prepared, account.actor, viewer)
-
-        return await self._act(request, congress_id, document_id, add)
+        return await self._act(
+            request,
+            congress_id,
+            document_id,
+            lambda: services.add_version_file(
+                congress_id,
+                document_id,
+                data.file.file,
+                data.file.filename or "",
+                account.actor,
+                services.Viewer.of(account),
+            ),
+        )
 
     @post("/{document_id:int}/release", guards=[require(Permission.MANAGE_DOCUMENTS)])
     async def release(

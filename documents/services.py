@@ -195,6 +195,34 @@ async def upload_document(
     return document_id
 
 
+async def upload_file(
+    congress_id: int,
+    data: DocumentIn,
+    source: IO[bytes],
+    filename: str,
+    actor: Actor,
+    viewer: Viewer,
+) -> int:
+    """An uploaded file as a new document: checked before its bytes are read and stored."""
+    _check_may_file(data, viewer)
+    prepared = await prepare_upload(source, filename)
+    return await upload_document(congress_id, data, prepared, actor, viewer)
+
+
+async def add_version_file(
+    congress_id: int,
+    document_id: int,
+    source: IO[bytes],
+    filename: str,
+    actor: Actor,
+    viewer: Viewer,
+) -> int:
+    """An uploaded file as the next version; a paper one may not see takes no upload."""
+    await _document(congress_id, document_id, viewer)
+    prepared = await prepare_upload(source, filename)
+    return await add_version(congress_id, document_id, prepared, actor, viewer)
+
+
 async def _document(congress_id: int, document_id: int, viewer: Viewer) -> dict[str, Any]:
     row = (
         await Document.select()
