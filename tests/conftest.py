@@ -41,8 +41,9 @@ os.environ["CONGRESS_VAR_DIR"] = str(VAR_DIR)
 os.environ["CONGRESS_SECRET_KEY"] = "test-secret-" + secrets.token_hex(16)
 os.environ.pop("CONGRESS_REDIS_URL", None)
 # Litestar's test client runs the app's lifespan in a thread of its own: a PostgreSQL pool
-# opened there would be used from the tests' event loop. No pool in-process; LiveServer has one.
-os.environ["CONGRESS_DB_POOL_SIZE"] = "0"
+# opened there would be used from the tests' event loop. No PostgreSQL pool in-process
+# (LiveServer has one); SQLite keeps connections per event loop, so its pool is tested here.
+os.environ["CONGRESS_DB_POOL_SIZE"] = "0" if POSTGRES_SERVER else "4"
 if POSTGRES_SERVER:
     asyncio.run(_admin(POSTGRES_SERVER, f'CREATE DATABASE "{TEST_DATABASE_NAME}"'))
     os.environ["CONGRESS_DATABASE_URL"] = database_url_on(POSTGRES_SERVER, TEST_DATABASE_NAME)
