@@ -15,15 +15,15 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from piccolo.query.functions.aggregate import Count
-from piccolo.query.mixins import OnConflictAction
 
 from checkin import credentials, events
 from checkin.devices import PairedDevice
-from checkin.tables import Attendance, CheckinScan, QuorumRule
+from checkin.tables import Attendance, QuorumRule
+from congress.database import query
 from congress.errors import InvalidInput, NotFound
 from congress.eventlog import Actor, Change
 from congress.i18n import N_, translate
-from congress.tables import Congress, Delegate, Sitting
+from congress.tables import Delegate
 from congress.templating import DELEGATE_KIND_LABELS
 
 _CARD_IN_URL = re.compile(r"/[Dd]/([A-Za-z2-7]{26})/?$")
@@ -120,44 +120,58 @@ def delegate_view(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _delegate(delegate_id: int) -> dict[str, Any] | None:
-    return (
-        await Delegate.select(
-            *Delegate.all_columns(), Delegate.delegation.name.as_alias("delegation_name")
-        )
-        .where(Delegate.id == delegate_id)
-        .first()
-    )
+# The scan's hot path is written in plain SQL that SQLite and PostgreSQL both accept:
+# building these statements with Piccolo cost more CPU than running them, and a door's
+# scans are the busiest writes of the day.
+_DELEGATE_COLUMNS = (
+    "d.id, d.full_name, d.kind, d.card_number, d.photo, dl.name AS delegation_name"
+    " FROM delegate d LEFT JOIN delegation dl ON dl.id = d.delegation"
+)
+_DELEGATE_BY_ID = f"SELECT {_DELEGATE_COLUMNS} WHERE d.id = {{}} AND d.congress = {{}}"
+_DELEGATE_BY_NUMBER = f"SELECT {_DELEGATE_COLUMNS} WHERE d.congress = {{}} AND d.card_number = {{}}"
+_DELEGATE_BY_CARD = (
+    "SELECT c.status AS card_status, c.congress AS card_congress,"
+    " c.delegate AS card_delegate, d.id, d.full_name, d.kind, d.card_number, d.photo,"
+    " dl.name AS delegation_name"
+    " FROM delegate_card c JOIN delegate d ON d.id = c.delegate"
+    " LEFT JOIN delegation dl ON dl.id = d.delegation WHERE c.token_hash = {}"
+)
+_CARD_PROBLEMS = {"replaced": "card_replaced", "revoked": "card_revoked"}
 
 
-async def _resolve(device: PairedDevice, scan: ScanIn) -> tuple[str | None, int | None, str]:
-    """(problem code or None, delegate id, method) for what was scanned or picked."""
+async def _resolve(
+    device: PairedDevice, scan: ScanIn
+) -> tuple[str | None, int | None, str, dict[str, Any] | None]:
+    """(problem code or None, delegate id, method, the delegate's row when there is no
+    problem) for what was scanned or picked."""
     if scan.delegate_id is not None:
-        found = await Delegate.exists().where(
-            (Delegate.id == scan.delegate_id) & (Delegate.congress == device.congress_id)
-        )
-        return (None, scan.delegate_id, "name") if found else ("other_congress", None, "name")
+        rows = await query(_DELEGATE_BY_ID, scan.delegate_id, device.congress_id)
+        if not rows:
+            return "other_congress", None, "name", None
+        return None, scan.delegate_id, "name", rows[0]
     raw = (scan.code or "").strip()
     match = _CARD_IN_URL.search(raw)
     token = credentials.parse_token(match.group(1) if match else raw)
     if token is None:
-        by_number = (
-            await Delegate.select(Delegate.id)
-            .where((Delegate.congress == device.congress_id) & (Delegate.card_number == raw))
-            .first()
-            if raw and len(raw) <= 32
-            else None
+        if raw and len(raw) <= 32:
+            rows = await query(_DELEGATE_BY_NUMBER, device.congress_id, raw)
+            if rows:
+                return None, rows[0]["id"], "number", rows[0]
+        return "not_a_card", None, "card", None
+    rows = await query(_DELEGATE_BY_CARD, credentials.card_hash(token))
+    if not rows:
+        return "unknown_card", None, "card", None
+    card = rows[0]
+    if card["card_status"] != "active":
+        return (
+            _CARD_PROBLEMS.get(card["card_status"], "unknown_card"),
+            card["card_delegate"],
+            "card",
+            None,
         )
-        if by_number:
-            return None, by_number["id"], "number"
-        return "not_a_card", None, "card"
-    card = await credentials.look_up(token)
-    problem = {"unknown": "unknown_card", "replaced": "card_replaced", "revoked": "card_revoked"}
-    if card.status in problem:
-        return problem[card.status], card.delegate_id, "card"
-    if card.congress_id != device.congress_id:
-        return "other_congress", None, "card"
-    return None, card.delegate_id, "card"
+    if card["card_congress"] != device.congress_id:
+        return "other_congress", None, "card", None
+    return None, card["card_delegate"], "card", card
 
 
 class _Known(msgspec.Struct):
@@ -169,75 +183,102 @@ class _Known(msgspec.Struct):
     view: dict[str, Any] | None
     base: str
     expected: int
+    zone: ZoneInfo
+
+
+# The congress's side of a scan in one statement: an answer already given to this nonce,
+# whether the sitting is the congress's, its time zone and quorum base, and how many
+# delegates are convened (the officials, unless the quorum rule counts everyone).
+_SCAN_CONTEXT = (
+    "SELECT (SELECT s.answer FROM checkin_scan s WHERE s.device = {} AND s.nonce = {})"
+    " AS stored,"
+    " (SELECT count(*) FROM sitting t WHERE t.id = {} AND t.congress = c.id) AS sittings,"
+    " c.timezone, COALESCE(q.base, 'official') AS base,"
+    " (SELECT count(*) FROM delegate d WHERE d.congress = c.id"
+    "  AND (d.kind = 'official' OR COALESCE(q.base, 'official') <> 'official')) AS expected"
+    " FROM congress c LEFT JOIN quorum_rule q ON q.congress = c.id WHERE c.id = {}"
+)
+_PRESENT = {
+    "official": "SELECT count(*) AS n FROM attendance a JOIN delegate d ON d.id = a.delegate"
+    " WHERE a.sitting = {} AND a.undone_at IS NULL AND d.kind = 'official'",
+    "all": "SELECT count(*) AS n FROM attendance a WHERE a.sitting = {} AND a.undone_at IS NULL",
+}
+_FIRST_CHECK_IN = (
+    "SELECT a.checked_in_at, a.device_name FROM attendance a"
+    " WHERE a.sitting = {} AND a.delegate = {} AND a.undone_at IS NULL"
+)
+_INSERT_ATTENDANCE = (
+    "INSERT INTO attendance (congress, sitting, delegate, device, device_name, method,"
+    " checked_in_at, scanned_at, undone_at, undone_by_name, undo_reason)"
+    " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, NULL, '', '') ON CONFLICT DO NOTHING RETURNING id"
+)
+_INSERT_SCAN = (
+    "INSERT INTO checkin_scan (congress, device, nonce, sitting, delegate, result, code,"
+    " duplicate, scanned_at, received_at, answer)"
+    " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING RETURNING id"
+)
 
 
 async def _present(sitting_id: int, base: str) -> int:
-    where: Any = (Attendance.sitting == sitting_id) & Attendance.undone_at.is_null()
-    if base == "official":
-        where &= Attendance.delegate.kind == "official"
-    return await Attendance.count().where(where)
+    rows = await query(_PRESENT["official" if base == "official" else "all"], sitting_id)
+    return int(rows[0]["n"])
 
 
-async def _prepare(device: PairedDevice, scan: ScanIn) -> _Known:
-    if not await Sitting.exists().where(
-        (Sitting.id == scan.sitting_id) & (Sitting.congress == device.congress_id)
-    ):
+async def _context(device: PairedDevice, scan: ScanIn) -> dict[str, Any]:
+    rows = await query(_SCAN_CONTEXT, device.id, scan.nonce, scan.sitting_id, device.congress_id)
+    return rows[0] if rows else {"stored": None, "sittings": 0}
+
+
+async def _prepare(device: PairedDevice, scan: ScanIn, context: dict[str, Any]) -> _Known:
+    if not context["sittings"]:
         raise NotFound("sitting_not_found", N_("This sitting does not exist."))
-    problem, delegate_id, method = await _resolve(device, scan)
-    view = None
-    if problem is None and delegate_id is not None:
-        delegate = await _delegate(delegate_id)
-        view = delegate_view(delegate) if delegate else None
-    _, _, base = await quorum_rule(device.congress_id)
-    convened: Any = Delegate.congress == device.congress_id
-    if base == "official":
-        convened &= Delegate.kind == "official"
-    return _Known(problem, delegate_id, method, view, base, await Delegate.count().where(convened))
+    problem, delegate_id, method, delegate = await _resolve(device, scan)
+    view = delegate_view(delegate) if delegate is not None else None
+    zone = ZoneInfo(context["timezone"] or "Asia/Ho_Chi_Minh")
+    return _Known(
+        problem, delegate_id, method, view, context["base"], int(context["expected"]), zone
+    )
+
+
+class _SentTwice(Exception):
+    """The same nonce was answered by another request while this one was working."""
 
 
 async def check_in(device: PairedDevice, scan: ScanIn) -> Answer:
     """Mark the scanned delegate present for the sitting; answer the tablet.
 
     Everything that only reads happens before the write transaction, so a door's scan holds
-    the (SQLite) write lock for a handful of statements only.
+    the (SQLite) write lock for a handful of statements only. The scan is recorded last,
+    with its answer, in the same transaction: a nonce that another request claimed first
+    undoes this one and gets that request's answer.
     """
     if not scan.nonce or len(scan.nonce) > 64:
         raise InvalidInput("bad_nonce", N_("Every scan needs its own nonce."), field="nonce")
-    stored = await _stored_answer(device, scan.nonce)
-    if stored is not None:
-        return stored
-    known = await _prepare(device, scan)
-    zone = await _zone(device.congress_id)
+    context = await _context(device, scan)
+    if context["stored"] is not None:
+        return msgspec.json.decode(context["stored"], type=Answer)
+    known = await _prepare(device, scan, context)
     actor = Actor(kind="device", id=device.id, name=device.name)
-    async with Change(device.congress_id, actor) as change:
-        claimed = (
-            await CheckinScan.insert(
-                CheckinScan(
-                    congress=device.congress_id,
-                    device=device.id,
-                    nonce=scan.nonce,
-                    sitting=scan.sitting_id,
-                    result="",
-                    code="",
-                    scanned_at=scan.scanned_at,
-                    received_at=_now(),
-                )
+    try:
+        async with Change(device.congress_id, actor) as change:
+            answer = await _answer(device, scan, known, change)
+            claimed = await query(
+                _INSERT_SCAN,
+                device.congress_id,
+                device.id,
+                scan.nonce,
+                scan.sitting_id,
+                known.delegate_id if known.problem is None else None,
+                answer.result,
+                answer.code,
+                answer.code == "already_checked_in",
+                scan.scanned_at,
+                _now(),
+                msgspec.json.encode(answer).decode(),
             )
-            .on_conflict(action=OnConflictAction.do_nothing)
-            .returning(CheckinScan.id)
-        )
-        if claimed:
-            answer = await _answer(device, scan, known, zone, change)
-            await CheckinScan.update(
-                {
-                    CheckinScan.delegate: known.delegate_id if known.problem is None else None,
-                    CheckinScan.result: answer.result,
-                    CheckinScan.code: answer.code,
-                    CheckinScan.duplicate: answer.code == "already_checked_in",
-                    CheckinScan.answer: msgspec.json.encode(answer).decode(),
-                }
-            ).where(CheckinScan.id == claimed[0]["id"])
-    if not claimed:  # the same nonce, sent twice at once: the first one's answer
+            if not claimed:
+                raise _SentTwice
+    except _SentTwice:  # the same nonce, sent twice at once: the first one's answer
         again = await _stored_answer(device, scan.nonce)
         assert again is not None
         return again
@@ -245,37 +286,28 @@ async def check_in(device: PairedDevice, scan: ScanIn) -> Answer:
 
 
 async def _stored_answer(device: PairedDevice, nonce: str) -> Answer | None:
-    row = (
-        await CheckinScan.select(CheckinScan.answer)
-        .where((CheckinScan.device == device.id) & (CheckinScan.nonce == nonce))
-        .first()
+    rows = await query(
+        "SELECT answer FROM checkin_scan WHERE device = {} AND nonce = {}", device.id, nonce
     )
-    return msgspec.json.decode(row["answer"], type=Answer) if row else None
+    return msgspec.json.decode(rows[0]["answer"], type=Answer) if rows else None
 
 
-async def _answer(
-    device: PairedDevice, scan: ScanIn, known: _Known, zone: ZoneInfo, change: Change
-) -> Answer:
+async def _answer(device: PairedDevice, scan: ScanIn, known: _Known, change: Change) -> Answer:
     if known.problem is not None:
         present = await _present(scan.sitting_id, known.base)
         message = translate(MESSAGES[known.problem])
         return Answer("red", known.problem, message, None, None, None, present, known.expected)
     assert known.delegate_id is not None
-    inserted = (
-        await Attendance.insert(
-            Attendance(
-                congress=device.congress_id,
-                sitting=scan.sitting_id,
-                delegate=known.delegate_id,
-                device=device.id,
-                device_name=device.name,
-                method=known.method,
-                checked_in_at=_now(),
-                scanned_at=scan.scanned_at,
-            )
-        )
-        .on_conflict(action=OnConflictAction.do_nothing)
-        .returning(Attendance.id)
+    inserted = await query(
+        _INSERT_ATTENDANCE,
+        device.congress_id,
+        scan.sitting_id,
+        known.delegate_id,
+        device.id,
+        device.name,
+        known.method,
+        _now(),
+        scan.scanned_at,
     )
     present = await _present(scan.sitting_id, known.base)
     if inserted:
@@ -299,27 +331,14 @@ async def _answer(
             present,
             known.expected,
         )
-    first = (
-        await Attendance.select(Attendance.checked_in_at, Attendance.device_name)
-        .where(
-            (Attendance.sitting == scan.sitting_id)
-            & (Attendance.delegate == known.delegate_id)
-            & Attendance.undone_at.is_null()
-        )
-        .first()
-    )
-    at = first["checked_in_at"].astimezone(zone).strftime("%H:%M") if first else ""
-    where = first["device_name"] if first else ""
+    first = await query(_FIRST_CHECK_IN, scan.sitting_id, known.delegate_id)
+    at = first[0]["checked_in_at"].astimezone(known.zone).strftime("%H:%M") if first else ""
+    where = first[0]["device_name"] if first else ""
     already = MESSAGES["already_checked_in"]
     message = translate(already, time=at, device=where or "—")
     return Answer(
         "orange", "already_checked_in", message, known.view, at, where, present, known.expected
     )
-
-
-async def _zone(congress_id: int) -> ZoneInfo:
-    row = await Congress.select(Congress.timezone).where(Congress.id == congress_id).first()
-    return ZoneInfo(row["timezone"] if row else "Asia/Ho_Chi_Minh")
 
 
 async def undo_check_in(

@@ -65,6 +65,11 @@ class CardLookup(msgspec.Struct, frozen=True):
     delegate_id: int | None = None
 
 
+def card_hash(token: str) -> str:
+    """What the card table keeps of a card's token (in canonical form)."""
+    return keyed_hash("card", token)
+
+
 async def look_up(raw_token: str) -> CardLookup:
     token = parse_token(raw_token)
     if token is None:
@@ -73,7 +78,7 @@ async def look_up(raw_token: str) -> CardLookup:
         await DelegateCard.select(
             DelegateCard.id, DelegateCard.congress, DelegateCard.delegate, DelegateCard.status
         )
-        .where(DelegateCard.token_hash == keyed_hash("card", token))
+        .where(DelegateCard.token_hash == card_hash(token))
         .first()
     )
     if row is None:

@@ -60,6 +60,9 @@ class Permission(enum.StrEnum):
     MANAGE_DEVICES = "manage_devices"
     VIEW_ATTENDANCE = "view_attendance"
     UNDO_CHECKIN = "undo_checkin"
+    VIEW_POLLS = "view_polls"
+    MANAGE_POLLS = "manage_polls"
+    COUNT_PAPER = "count_paper"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -74,8 +77,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_DOCUMENTS,
             Permission.VIEW_CONFIDENTIAL,
             Permission.VIEW_ATTENDANCE,
+            Permission.VIEW_POLLS,
         }
     ),
+    # The presidium drafts, opens, closes and announces the polls.
     Role.PRESIDIUM: frozenset(
         {
             Permission.VIEW_CONGRESS,
@@ -83,10 +88,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_EVENT_LOG,
             Permission.VIEW_DOCUMENTS,
             Permission.VIEW_ATTENDANCE,
+            Permission.VIEW_POLLS,
+            Permission.MANAGE_POLLS,
         }
     ),
-    # The tally committee counts ballots; it needs no one's personal data.
-    Role.TALLY: frozenset({Permission.VIEW_CONGRESS, Permission.VIEW_DOCUMENTS}),
+    # The tally committee hands out and counts paper ballots; it needs no one's personal data.
+    Role.TALLY: frozenset(
+        {
+            Permission.VIEW_CONGRESS,
+            Permission.VIEW_DOCUMENTS,
+            Permission.VIEW_POLLS,
+            Permission.COUNT_PAPER,
+        }
+    ),
     # Check-in staff see who is present and may take back a wrong check-in, with a reason.
     Role.CHECKIN: frozenset(
         {

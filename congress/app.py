@@ -188,6 +188,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from congress.delegates.controllers import DelegateController, DelegateImportController
     from congress.delegates.pages import DelegatePages
     from congress.pages import AccountPages, ConsolePages, SignInPages
+    from congress.voting.controllers import PollController
+    from congress.voting.portal import DelegatePolls
+    from congress.voting.ticker import turnout_ticker
     from documents.controllers import ArchiveController, DocumentController
     from documents.minutes_pages import MinutesPages
     from documents.pages import DocumentPages
@@ -205,7 +208,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         previous = use_event_bus(ChannelsEventBus(channels))
-        async with database.database_pool(settings.db_pool_size):
+        async with (
+            database.database_pool(settings.db_pool_size),
+            turnout_ticker(settings.turnout_interval),
+        ):
             try:
                 yield
             finally:
@@ -234,6 +240,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DeviceController,
             DevicePages,
             AttendancePages,
+            PollController,
+            DelegatePolls,
             create_static_files_router(
                 path="/static", directories=list(STATIC_DIRS), include_in_schema=False
             ),

@@ -15,6 +15,14 @@ from congress.tables import (
     Event,
     Sitting,
 )
+from congress.voting.tables import (
+    Poll,
+    PollBallot,
+    PollChainLink,
+    PollOption,
+    PollPaperEntry,
+    PollParticipation,
+)
 
 APP_CONFIG = AppConfig(
     app_name="congress",
@@ -29,6 +37,12 @@ APP_CONFIG = AppConfig(
         Delegation,
         Delegate,
         DelegateImport,
+        Poll,
+        PollOption,
+        PollParticipation,
+        PollBallot,
+        PollPaperEntry,
+        PollChainLink,
     ],
     migration_dependencies=[],
     commands=[],

@@ -25,6 +25,7 @@ class Settings(msgspec.Struct, frozen=True):
     timezone: str
     db_pool_size: int
     debug: bool
+    turnout_interval: float = 2.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -80,6 +81,7 @@ def load_settings() -> Settings:
         timezone=_env("TIMEZONE", "Asia/Ho_Chi_Minh"),
         db_pool_size=int(_env("DB_POOL_SIZE", "10")),
         debug=_env("DEBUG", "0").lower() in {"1", "true", "yes"},
+        turnout_interval=float(_env("TURNOUT_INTERVAL", "2")),
     )
 
 

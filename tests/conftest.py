@@ -44,6 +44,7 @@ os.environ.pop("CONGRESS_REDIS_URL", None)
 # opened there would be used from the tests' event loop. No PostgreSQL pool in-process
 # (LiveServer has one); SQLite keeps connections per event loop, so its pool is tested here.
 os.environ["CONGRESS_DB_POOL_SIZE"] = "0" if POSTGRES_SERVER else "4"
+os.environ["CONGRESS_TURNOUT_INTERVAL"] = "0"  # tests checkpoint polls themselves
 if POSTGRES_SERVER:
     asyncio.run(_admin(POSTGRES_SERVER, f'CREATE DATABASE "{TEST_DATABASE_NAME}"'))
     os.environ["CONGRESS_DATABASE_URL"] = database_url_on(POSTGRES_SERVER, TEST_DATABASE_NAME)
