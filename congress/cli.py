@@ -1,4 +1,5 @@
-"""The ``congress`` command: serve, demo, migrate, create-admin, import-delegates."""
+"""The ``congress`` command: serve, demo, migrate, create-admin, import-delegates, archive,
+verify-poll."""
 
 from __future__ import annotations
 
@@ -232,6 +233,29 @@ def archive_verify_export(file: Path) -> None:
         f"{report.documents} documents, {report.files} files: "
         f"{'intact' if report.ok else 'DAMAGED'}"
     )
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@main.command("verify-poll")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify_poll(file: Path) -> None:
+    """Recompute a poll's tally and hash chain from its JSON export."""
+    import msgspec
+
+    from congress.voting.verify import verify_export
+
+    try:
+        export = msgspec.json.decode(file.read_bytes())
+    except msgspec.DecodeError as error:
+        raise click.ClickException(f"not a poll export: {error}") from None
+    if not isinstance(export, dict) or export.get("format") != "congress-poll/1":
+        raise click.ClickException("not a poll export (format congress-poll/1)")
+    report = verify_export(export)
+    for check in report.checks:
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    click.echo(f"fingerprint: {report.fingerprint or '-'}")
+    click.echo("the poll verifies" if report.ok else "the poll DOES NOT verify")
     if not report.ok:
         raise SystemExit(1)
 

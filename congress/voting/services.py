@@ -64,8 +64,13 @@ def new_receipt() -> str:
     return f"{code[:5]}-{code[5:]}"
 
 
-def _retry_hash(retry_key: str) -> str:
-    return hashlib.sha256(retry_key.encode()).hexdigest() if retry_key else ""
+def _retry_hash(delegate_id: int, retry_key: str) -> str:
+    """What the ballot row keeps of the phone's retry key. The delegate is mixed in so that
+    two phones sending the same key do not collide; without the key (which only the phone
+    holds, and which is emptied at close) the hash names no one."""
+    if not retry_key:
+        return ""
+    return hashlib.sha256(f"{delegate_id}:{retry_key}".encode()).hexdigest()
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -583,7 +588,7 @@ BALLOT_MESSAGES = {
 async def cast_ballot(congress_id: int, delegate_id: int, poll_id: int, ballot: BallotIn) -> str:
     """Records a delegate's e-ballot; its receipt. A retry with the same key gets the same
     receipt; any other second ballot is refused."""
-    retry = _retry_hash(ballot.retry_key)
+    retry = _retry_hash(delegate_id, ballot.retry_key)
     if retry:
         again = await _receipt_for_retry(poll_id, delegate_id, retry)
         if again:

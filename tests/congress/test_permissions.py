@@ -26,6 +26,8 @@ from congress.delegates import services as delegate_services
 from congress.delegates.schemas import DelegateIn, DelegationIn
 from congress.eventlog import SYSTEM
 from congress.schemas import AgendaItemIn, CongressIn, SittingIn
+from congress.voting import services as voting_services
+from congress.voting.schemas import PollIn
 from documents import services as document_services
 from documents.schemas import DocumentIn
 from tests.conftest import Session
@@ -145,6 +147,20 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("POST", f"{K}/attendance/undo"): Permission.UNDO_CHECKIN,
     ("POST", f"{K}/attendance/report"): Permission.VIEW_ATTENDANCE,
     (WEBSOCKET, f"{K}/attendance/live"): Permission.VIEW_ATTENDANCE,
+    # --- API: polls
+    ("GET", f"{C}/polls"): Permission.VIEW_POLLS,
+    ("POST", f"{C}/polls"): Permission.MANAGE_POLLS,
+    ("GET", f"{C}/polls/{{poll_id:int}}"): Permission.VIEW_POLLS,
+    ("DELETE", f"{C}/polls/{{poll_id:int}}"): Permission.MANAGE_POLLS,
+    ("POST", f"{C}/polls/{{poll_id:int}}/open"): Permission.MANAGE_POLLS,
+    ("POST", f"{C}/polls/{{poll_id:int}}/close"): Permission.MANAGE_POLLS,
+    ("POST", f"{C}/polls/{{poll_id:int}}/publish"): Permission.MANAGE_POLLS,
+    ("POST", f"{C}/polls/{{poll_id:int}}/runoff"): Permission.MANAGE_POLLS,
+    ("POST", f"{C}/polls/{{poll_id:int}}/show-of-cards"): Permission.MANAGE_POLLS,
+    ("POST", f"{C}/polls/{{poll_id:int}}/paper-counts/{{entry:int}}"): Permission.COUNT_PAPER,
+    ("POST", f"{C}/polls/{{poll_id:int}}/paper-ballots"): Permission.COUNT_PAPER,
+    ("GET", f"{C}/polls/{{poll_id:int}}/receipts"): Permission.VIEW_POLLS,
+    ("GET", f"{C}/polls/{{poll_id:int}}/export"): Permission.VIEW_POLLS,
     ("GET", "/console/accounts"): Permission.MANAGE_ACCOUNTS,
     ("POST", "/console/accounts"): Permission.MANAGE_ACCOUNTS,
     ("POST", "/console/accounts/{account_id:int}"): Permission.MANAGE_ACCOUNTS,
@@ -199,7 +215,7 @@ def role_id(role: Role | None) -> str:
 
 
 ALL_OBJECTS = frozenset(
-    {"sitting_id", "item_id", "delegation_id", "delegate_id", "token", "document_id"}
+    {"sitting_id", "item_id", "delegation_id", "delegate_id", "token", "document_id", "poll_id"}
 )
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -249,6 +265,11 @@ async def make_objects(wanted: frozenset[str] = ALL_OBJECTS) -> dict[str, Any]:
         )
         made["number"] = 1
         made["page"] = 1
+    if "poll_id" in wanted:
+        made["poll_id"] = await voting_services.create_poll(
+            congress_id, PollIn(kind="motion", title="Thông qua chương trình"), SYSTEM
+        )
+        made["entry"] = 1
     # A job's routes answer 404 for a token that is not there.
     made["job"] = "no-such-job"
     made["device_id"] = (await devices.register_device(congress_id, "Cửa thử", SYSTEM))[0]
