@@ -119,7 +119,50 @@ async def load_demo() -> int:
         congress_id, "danh-sach-dai-bieu.csv", demo_sheet(data), SYSTEM
     )
     await delegate_services.apply_import(congress_id, token, False, SYSTEM)
+    await _demo_polls(congress_id)
     return congress_id
+
+
+async def _demo_polls(congress_id: int) -> None:
+    """Two drafts the presidium can open once the delegates are checked in: the resolution,
+    and the election of the executive committee among twelve official delegates."""
+    from congress.tables import Delegate
+    from congress.voting.schemas import CandidateIn, PollIn
+    from congress.voting.services import create_poll
+
+    await create_poll(
+        congress_id,
+        PollIn(
+            kind="motion",
+            title="Thông qua Nghị quyết Đại hội",
+            question="Đại hội biểu quyết thông qua toàn văn Nghị quyết Đại hội.",
+        ),
+        SYSTEM,
+    )
+    candidates = await (
+        Delegate.select(Delegate.id, Delegate.full_name, Delegate.position, Delegate.unit)
+        .where((Delegate.congress == congress_id) & (Delegate.kind == "official"))
+        .order_by(Delegate.id)
+        .limit(12)
+    )
+    await create_poll(
+        congress_id,
+        PollIn(
+            kind="election",
+            title="Bầu Ban Chấp hành khóa XIX",
+            question="Bầu 9 người vào Ban Chấp hành Công đoàn tỉnh khóa XIX.",
+            seats=9,
+            candidates=[
+                CandidateIn(
+                    name=c["full_name"],
+                    note=", ".join(p for p in (c["position"], c["unit"]) if p)[:300],
+                    delegate_id=c["id"],
+                )
+                for c in candidates
+            ],
+        ),
+        SYSTEM,
+    )
 
 
 async def reset_demo_accounts() -> list[tuple[str, str, Role]]:

@@ -136,6 +136,8 @@ class PollController(Controller):
         self, request: Request[Any, Any, Any], congress_id: CongressId, poll_id: ItemId
     ) -> Status:
         await services.publish_poll(congress_id, poll_id, who(request).actor)
+        # A protocol that failed at close is filed now, before the result is announced.
+        await _file_protocol_if_ready(request, congress_id, poll_id)
         return await _status(congress_id, poll_id)
 
     @post("/{poll_id:int}/runoff", guards=[require(Permission.MANAGE_POLLS)])
@@ -224,6 +226,4 @@ async def _file_protocol_if_ready(
     """Files the tally protocol (biên bản kiểm phiếu) once the result is there."""
     from congress.voting import protocol
 
-    poll = await services.get_poll(congress_id, poll_id)
-    if poll["result"] and poll["protocol_document"] is None:
-        await protocol.file_tally_protocol(congress_id, poll_id, who(request).actor)
+    await protocol.file_if_ready(congress_id, poll_id, who(request).actor)

@@ -823,7 +823,7 @@ async def paper_entries(poll_id: int) -> list[dict[str, Any]]:
             PollPaperEntry.entry,
             PollPaperEntry.counts,
             PollPaperEntry.entered_at,
-            PollPaperEntry.account.name.as_alias("account_name"),
+            PollPaperEntry.account.full_name.as_alias("account_name"),
         )
         .where(PollPaperEntry.poll == poll_id)
         .order_by(PollPaperEntry.entry)
