@@ -110,6 +110,19 @@ async def test_a_retried_nonce_gets_the_same_answer_and_counts_once(client, hall
     assert await CheckinScan.count().where(CheckinScan.nonce == body["nonce"]) == 1
 
 
+async def test_one_nonce_sent_twice_at_once_is_answered_and_recorded_once(hall):
+    device = devices.PairedDevice(hall["device_id"], hall["congress"], "Cửa chính 1", "")
+    scan_in = attendance.ScanIn(
+        nonce=nonce(), sitting_id=hall["sittings"][0], code=hall["tokens"][hall["people"][0]]
+    )
+    answers = await asyncio.gather(*(attendance.check_in(device, scan_in) for _ in range(3)))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0].result == "green"
+    assert await CheckinScan.count().where(CheckinScan.nonce == scan_in.nonce) == 1
+    assert await Attendance.count().where(Attendance.sitting == hall["sittings"][0]) == 1
+    assert len(await events_of(hall["congress"], types=["DelegateCheckedIn"])) == 1
+
+
 @pytest.mark.parametrize(
     ("case", "code"),
     [
