@@ -189,6 +189,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from congress.delegates.pages import DelegatePages
     from congress.pages import AccountPages, ConsolePages, SignInPages
     from congress.voting.controllers import PollController
+    from congress.voting.pages import PollPages
     from congress.voting.portal import DelegatePolls
     from congress.voting.ticker import turnout_ticker
     from documents.controllers import ArchiveController, DocumentController
@@ -242,6 +243,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AttendancePages,
             PollController,
             DelegatePolls,
+            PollPages,
             create_static_files_router(
                 path="/static", directories=list(STATIC_DIRS), include_in_schema=False
             ),
