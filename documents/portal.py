@@ -40,7 +40,8 @@ DELEGATE_COOKIE = "congress_delegate"
 # Failed card look-ups allowed per client address per minute.
 LOOKUP_FAILURES_PER_MINUTE = 20
 _failed_lookups = MemoryRateLimiter(LOOKUP_FAILURES_PER_MINUTE, 60.0)
-# What a delegate's page reloads a part for; never anything about secret ballots.
+# What a delegate's page reloads a part for; never anything about secret ballots (no
+# ballot is an event, and the turnout is left to the screens).
 LIVE_TYPES = {
     "DocumentReleased": "documents",
     "DocumentWithdrawn": "documents",
@@ -52,6 +53,10 @@ LIVE_TYPES = {
     "AgendaReordered": "agenda",
     "SittingUpdated": "agenda",
     "CongressUpdated": "agenda",
+    "PollOpened": "polls",
+    "PollClosed": "polls",
+    "PollResultReady": "polls",
+    "PollPublished": "polls",
 }
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 

@@ -23,6 +23,8 @@
   async function refresh(part) {
     const target = document.getElementById("part-" + part);
     if (!target) return;
+    // A part drawn by its own script (the polls, voting.js) is told, not replaced.
+    if (target.dataset.source) { target.dispatchEvent(new Event("refresh")); return; }
     const response = await fetch("/delegate/parts/" + part, { credentials: "same-origin" });
     if (response.ok) target.innerHTML = await response.text();
   }
@@ -31,7 +33,7 @@
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WebSocket(scheme + "//" + location.host + live.dataset.socket);
     socket.onopen = function () {
-      if (delay > 1000) { refresh("documents"); refresh("agenda"); }
+      if (delay > 1000) { refresh("documents"); refresh("agenda"); refresh("polls"); }
       delay = 1000;
       status.hidden = true;
     };
