@@ -11,7 +11,6 @@ from litestar.params import JSONBody, PathParameter
 from congress.accounts import Permission
 from congress.auth import require
 from congress.controllers import CongressId, Created, ItemId, who
-from congress.i18n import translate
 from congress.services import get_congress
 from congress.voting import chain, services
 from congress.voting.schemas import (
@@ -65,11 +64,7 @@ def poll_out(poll: dict[str, Any]) -> PollOut:
         sitting_id=poll["sitting"],
         runoff_of=poll["runoff_of"],
         options=[
-            OptionOut(
-                key=o["key"],
-                label=translate(o["label"]) if poll["kind"] == "motion" else o["label"],
-                note=o["note"],
-            )
+            OptionOut(key=o["key"], label=services.option_label(poll["kind"], o), note=o["note"])
             for o in poll["options"]
         ],
         voted=poll["voted"],

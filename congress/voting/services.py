@@ -19,7 +19,7 @@ from piccolo.query.mixins import OnConflictAction
 from congress import database
 from congress.errors import Conflict, InvalidInput, NotFound
 from congress.eventlog import SYSTEM, Actor, Change
-from congress.i18n import N_
+from congress.i18n import N_, translate
 from congress.services import current_sitting
 from congress.tables import Delegate, Sitting
 from congress.voting import chain, events, rules
@@ -102,6 +102,14 @@ async def options_of(poll_id: int) -> list[dict[str, Any]]:
         .where(PollOption.poll == poll_id)
         .order_by(PollOption.position)
     )
+
+
+def option_label(kind: str, option: dict[str, Any]) -> str:
+    """A motion's options are translated for the reader; candidates are names."""
+    if kind != "motion":
+        return str(option["label"])
+    msgid = MOTION_LABELS.get(option["key"], option["label"])
+    return translate(msgid)
 
 
 def rules_of(poll: dict[str, Any], options: list[dict[str, Any]]) -> rules.Rules:
@@ -409,7 +417,7 @@ async def open_poll(congress_id: int, poll_id: int, actor: Actor) -> None:
             if not counts.reached:
                 raise Conflict(
                     "quorum_not_reached",
-                    N_("The quorum is not reached: %(present)s present, %(required)s needed."),
+                    N_("The quorum is not reached: {present} present, {required} needed."),
                     present=counts.present,
                     required=counts.required,
                 )
@@ -600,7 +608,7 @@ async def cast_ballot(congress_id: int, delegate_id: int, poll_id: int, ballot: 
     except rules.BallotError as error:
         raise InvalidInput(error.code, BALLOT_MESSAGES[error.code], field="choices") from None
     if not await may_vote(poll, delegate_id):
-        raise _not_eligible(poll)
+        raise await _not_eligible(poll, delegate_id)
     receipt = new_receipt()
     async with database.write_transaction():
         poll = await _locked(congress_id, poll_id, "SHARE")
@@ -653,7 +661,12 @@ def _check_open_for_phones(poll: dict[str, Any]) -> None:
         raise Conflict("not_by_phone", N_("This vote is not held by phone."))
 
 
-def _not_eligible(poll: dict[str, Any]) -> Conflict:
+async def _not_eligible(poll: dict[str, Any], delegate_id: int) -> Conflict:
+    """Why this delegate may not vote: not an official delegate, or not checked in."""
+    if _officials(poll) and not await Delegate.exists().where(
+        (Delegate.id == delegate_id) & (Delegate.kind == "official")
+    ):
+        return Conflict("not_official", N_("Only official delegates vote in this poll."))
     if poll["voters"] in {"official_present", "present"}:
         return Conflict(
             "not_checked_in",
@@ -696,7 +709,7 @@ async def hand_out_paper_ballot(
     if poll["method"] not in BY_PAPER:
         raise Conflict("not_by_paper", N_("This vote is not held on paper."))
     if not await may_vote(poll, delegate["id"]):
-        raise _not_eligible(poll)
+        raise await _not_eligible(poll, delegate["id"])
     async with database.write_transaction():
         await _locked(congress_id, poll_id, "SHARE")
         took_part = (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import threading
+import sqlite3
+from typing import Any
 
 import pytest
 
@@ -14,20 +15,26 @@ from tests.conftest import ENGINE
 pytestmark = pytest.mark.skipif(ENGINE != "sqlite", reason="the SQLite engine's own pool")
 
 
-def _worker_threads() -> int:
-    return sum(1 for t in threading.enumerate() if "_connection_worker_thread" in t.name)
+def _kept() -> list[Any]:
+    db = database.engine()
+    assert isinstance(db, database.PooledSQLiteEngine)
+    pool = db._loop_pool()
+    assert pool is not None
+    return list(pool.idle)
 
 
 async def test_kept_connections_are_reused_and_closed_with_the_pool() -> None:
-    before = _worker_threads()
     async with database.database_pool(3):
         for _ in range(20):
             await Congress.count()
-        kept = _worker_threads() - before
-        assert 1 <= kept <= 3, "twenty queries, one after the other, reuse a kept connection"
+        first = _kept()
+        assert len(first) == 1, "twenty queries, one after the other, reuse one connection"
         await asyncio.gather(*(Congress.count() for _ in range(30)))
-        assert _worker_threads() - before <= 3, "never more connections than the pool size"
-    assert _worker_threads() == before, "closing the pool closes every kept connection"
+        kept = _kept()
+        assert 1 <= len(kept) <= 3, "never more connections than the pool size"
+    for connection in kept:
+        with pytest.raises(sqlite3.ProgrammingError):  # closed with the pool
+            connection.sqlite.execute("SELECT 1")
 
 
 async def _write_then_refuse() -> None:

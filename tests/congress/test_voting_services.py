@@ -92,7 +92,7 @@ async def test_who_may_vote_and_clear_refusals(assembly) -> None:
     invited = assembly["invited"][0]
     with pytest.raises(Conflict) as not_official:
         await vote(assembly, invited, poll_id, "agree")
-    assert not_official.value.code == "not_checked_in"  # official delegates checked in only
+    assert not_official.value.code == "not_official"  # official delegates checked in only
     first = assembly["officials"][0]
     with pytest.raises(InvalidInput) as two:
         await vote(assembly, first, poll_id, "agree", "disagree")
