@@ -73,9 +73,9 @@ def verify(links: Sequence[Link]) -> str:
     return head
 
 
-def receipt_set_digest(receipts: Iterable[str]) -> str:
-    """A digest of the receipts handed out so far, whatever order they are read in."""
-    return hashlib.sha256("\n".join(sorted(receipts)).encode()).hexdigest()
+def id_set_digest(ids: Iterable[str]) -> str:
+    """A digest of the ballots received so far (their private random ids), in any order."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
 
 def sealed_digest(ballots: Sequence[tuple[str, Sequence[str]]]) -> str:

@@ -71,9 +71,12 @@ class PollOption(Table, tablename="poll_option"):
 
 
 class PollParticipation(Table, tablename="poll_participation"):
-    """That a delegate voted in a poll (by phone, or was handed a paper ballot); not how."""
+    """That a delegate voted in a poll (by phone, or was handed a paper ballot); not how.
 
-    id = Serial(primary_key=True)
+    A random id, like the ballots': a sequential one would tell the order of voting. The rows
+    are rewritten in delegate order when the poll closes."""
+
+    id = UUID(primary_key=True, default=UUID4())
     poll = ForeignKey(Poll, on_delete=OnDelete.cascade)
     delegate = ForeignKey(Delegate, on_delete=OnDelete.cascade, index=True)
     method = Varchar(length=8)  # phone | paper
