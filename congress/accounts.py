@@ -63,6 +63,11 @@ class Permission(enum.StrEnum):
     VIEW_POLLS = "view_polls"
     MANAGE_POLLS = "manage_polls"
     COUNT_PAPER = "count_paper"
+    DRIVE_SCREENS = "drive_screens"
+    MANAGE_SCREENS = "manage_screens"
+    ADD_SPEAKERS = "add_speakers"
+    RUN_SPEAKERS = "run_speakers"
+    MANAGE_STREAMS = "manage_streams"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -78,9 +83,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_CONFIDENTIAL,
             Permission.VIEW_ATTENDANCE,
             Permission.VIEW_POLLS,
+            Permission.ADD_SPEAKERS,
+            Permission.MANAGE_STREAMS,
         }
     ),
-    # The presidium drafts, opens, closes and announces the polls.
+    # The presidium drafts, opens, closes and announces the polls, drives the screens and
+    # runs the speakers' list.
     Role.PRESIDIUM: frozenset(
         {
             Permission.VIEW_CONGRESS,
@@ -90,6 +98,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_ATTENDANCE,
             Permission.VIEW_POLLS,
             Permission.MANAGE_POLLS,
+            Permission.DRIVE_SCREENS,
+            Permission.ADD_SPEAKERS,
+            Permission.RUN_SPEAKERS,
         }
     ),
     # The tally committee hands out and counts paper ballots; it needs no one's personal data.

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Request, Response
 from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import HTTPException, ValidationException
@@ -57,6 +58,19 @@ class ChannelsEventBus:
         for event in events:
             if event.congress is not None:
                 self.channels.publish(msgspec.json.encode(event), congress_channel(event.congress))
+
+
+def channels_backend(settings: Settings) -> ChannelsBackend:
+    """In one process, events go from memory to the subscribers; with a Redis URL, through
+    Redis pub/sub, so a screen on instance A sees a change made through instance B. Neither
+    keeps history: a screen's state comes from the database, and what it missed from the
+    event log by sequence number."""
+    if settings.redis_url:
+        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+        from redis.asyncio import Redis
+
+        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+    return MemoryChannelsBackend(history=0)
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -198,7 +212,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from documents.portal import CardAddress, DelegatePortal
 
     channels = ChannelsPlugin(
-        backend=MemoryChannelsBackend(history=0),
+        backend=channels_backend(settings),
         arbitrary_channels_allowed=True,
     )
 
