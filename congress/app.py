@@ -41,10 +41,11 @@ NO_ORGANIZER_SESSION = [  # regular expressions, searched in the path: anchored
     "^/static/",
     "^/schema",
     "^/favicon.ico$",
-    "^/[DdPp]/",
+    "^/[DdPpSs]/",
     "^/delegate(/|$)",
     "^/checkin/",
     "^/api/checkin/device/",
+    "^/live/",
 ]
 
 
@@ -160,7 +161,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 class RedactCardTokens(logging.Filter):
     """Card tokens are secrets: the access log shows /D/… instead of the token."""
 
-    pattern = re.compile(r"(/[Dd]/)[A-Za-z0-9]{8,64}")
+    pattern = re.compile(r"(/[DdSs]/)[A-Za-z0-9]{8,64}")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
@@ -210,6 +211,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     from documents.minutes_pages import MinutesPages
     from documents.pages import DocumentPages
     from documents.portal import CardAddress, DelegatePortal
+    from livestream.public.controllers import LiveFeeds, LivePage, StreamController, StreamPages
+    from livestream.screens.controllers import ScreenAddress, ScreenPages
+    from livestream.speakers.controllers import DelegateSpeakers, SpeakerController, SpeakerPages
 
     channels = ChannelsPlugin(
         backend=channels_backend(settings),
@@ -257,6 +261,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AttendancePages,
             PollController,
             DelegatePolls,
+            StreamController,
+            LiveFeeds,
+            LivePage,
+            StreamPages,
+            ScreenPages,
+            ScreenAddress,
+            SpeakerController,
+            DelegateSpeakers,
+            SpeakerPages,
             PollPages,
             create_static_files_router(
                 path="/static", directories=list(STATIC_DIRS), include_in_schema=False
@@ -279,7 +292,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # The card address is opened by a phone camera: a GET with no form to protect.
             # Tablets prove themselves with a header a foreign page cannot send (see
             # checkin.controllers), not with a form token.
-            exclude=["/schema", "/api/checkin/device"],
+            # The public live page takes no form and sets no cookie for its readers.
+            exclude=["/schema", "/api/checkin/device", "^/live/"],
         ),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(make_environment())

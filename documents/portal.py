@@ -57,6 +57,14 @@ LIVE_TYPES = {
     "PollClosed": "polls",
     "PollResultReady": "polls",
     "PollPublished": "polls",
+    # The speakers' list: what moves a delegate's place in the queue (never the timer).
+    "SpeakerRequested": "speakers",
+    "SpeakerAdded": "speakers",
+    "SpeakerQueued": "speakers",
+    "SpeakersReordered": "speakers",
+    "SpeakerCalled": "speakers",
+    "SpeakerTimerStopped": "speakers",
+    "SpeakerWithdrawn": "speakers",
 }
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 

@@ -177,6 +177,47 @@ EXPECTED: dict[tuple[str, str], Permission | str] = {
     ("POST", f"{K}/polls/{{poll_id:int}}/show-of-cards"): Permission.MANAGE_POLLS,
     ("POST", f"{K}/polls/{{poll_id:int}}/paper-counts"): Permission.COUNT_PAPER,
     ("POST", f"{K}/polls/{{poll_id:int}}/paper-ballots"): Permission.COUNT_PAPER,
+    # --- stream links
+    ("GET", f"{C}/streams"): Permission.MANAGE_STREAMS,
+    ("PUT", f"{C}/streams/{{sitting_id:int}}"): Permission.MANAGE_STREAMS,
+    ("DELETE", f"{C}/streams/{{sitting_id:int}}"): Permission.MANAGE_STREAMS,
+    ("GET", f"{K}/streams"): Permission.MANAGE_STREAMS,
+    ("POST", f"{K}/streams/{{sitting_id:int}}"): Permission.MANAGE_STREAMS,
+    ("POST", f"{K}/streams/{{sitting_id:int}}/remove"): Permission.MANAGE_STREAMS,
+    # --- the speakers' list
+    ("GET", f"{C}/speakers"): Permission.ADD_SPEAKERS,
+    ("POST", f"{C}/speakers"): Permission.ADD_SPEAKERS,
+    ("GET", f"{C}/speakers/{{speaker_id:int}}"): Permission.ADD_SPEAKERS,
+    ("PUT", f"{C}/speakers/order"): Permission.RUN_SPEAKERS,
+    ("POST", f"{C}/speakers/call-next"): Permission.RUN_SPEAKERS,
+    ("POST", f"{C}/speakers/{{speaker_id:int}}/queue"): Permission.RUN_SPEAKERS,
+    ("POST", f"{C}/speakers/{{speaker_id:int}}/call"): Permission.RUN_SPEAKERS,
+    ("POST", f"{C}/speakers/{{speaker_id:int}}/start"): Permission.RUN_SPEAKERS,
+    ("POST", f"{C}/speakers/{{speaker_id:int}}/pause"): Permission.RUN_SPEAKERS,
+    ("POST", f"{C}/speakers/{{speaker_id:int}}/stop"): Permission.RUN_SPEAKERS,
+    ("POST", f"{C}/speakers/{{speaker_id:int}}/extend"): Permission.RUN_SPEAKERS,
+    ("POST", f"{C}/speakers/{{speaker_id:int}}/withdraw"): Permission.RUN_SPEAKERS,
+    ("GET", f"{K}/speakers"): Permission.ADD_SPEAKERS,
+    ("GET", f"{K}/speakers/part"): Permission.ADD_SPEAKERS,
+    ("POST", f"{K}/speakers"): Permission.ADD_SPEAKERS,
+    (WEBSOCKET, f"{K}/speakers/live"): Permission.ADD_SPEAKERS,
+    ("POST", f"{K}/speakers/call-next"): Permission.RUN_SPEAKERS,
+    ("POST", f"{K}/speakers/{{speaker_id:int}}/queue"): Permission.RUN_SPEAKERS,
+    ("POST", f"{K}/speakers/{{speaker_id:int}}/move"): Permission.RUN_SPEAKERS,
+    ("POST", f"{K}/speakers/{{speaker_id:int}}/call"): Permission.RUN_SPEAKERS,
+    ("POST", f"{K}/speakers/{{speaker_id:int}}/start"): Permission.RUN_SPEAKERS,
+    ("POST", f"{K}/speakers/{{speaker_id:int}}/pause"): Permission.RUN_SPEAKERS,
+    ("POST", f"{K}/speakers/{{speaker_id:int}}/stop"): Permission.RUN_SPEAKERS,
+    ("POST", f"{K}/speakers/{{speaker_id:int}}/extend"): Permission.RUN_SPEAKERS,
+    ("POST", f"{K}/speakers/{{speaker_id:int}}/withdraw"): Permission.RUN_SPEAKERS,
+    # --- the hall's screens
+    ("GET", f"{K}/screens"): Permission.DRIVE_SCREENS,
+    ("POST", f"{K}/screens/{{screen_id:int}}/content"): Permission.DRIVE_SCREENS,
+    ("POST", f"{K}/screens/current"): Permission.DRIVE_SCREENS,
+    ("POST", f"{K}/screens/announcement"): Permission.DRIVE_SCREENS,
+    ("POST", f"{K}/screens/register"): Permission.MANAGE_SCREENS,
+    ("POST", f"{K}/screens/{{screen_id:int}}/key"): Permission.MANAGE_SCREENS,
+    ("POST", f"{K}/screens/{{screen_id:int}}/revoke"): Permission.MANAGE_SCREENS,
     ("GET", "/console/accounts"): Permission.MANAGE_ACCOUNTS,
     ("POST", "/console/accounts"): Permission.MANAGE_ACCOUNTS,
     ("POST", "/console/accounts/{account_id:int}"): Permission.MANAGE_ACCOUNTS,
@@ -286,8 +327,10 @@ async def make_objects(wanted: frozenset[str] = ALL_OBJECTS) -> dict[str, Any]:
             congress_id, PollIn(kind="motion", title="Thông qua chương trình"), SYSTEM
         )
         made["entry"] = 1
-    # A job's routes answer 404 for a token that is not there.
+    # A job's routes answer 404 for a token that is not there, a speaker's for an id.
     made["job"] = "no-such-job"
+    made["speaker_id"] = 2**31 - 2
+    made["screen_id"] = 2**31 - 2
     made["device_id"] = (await devices.register_device(congress_id, "Cửa thử", SYSTEM))[0]
     made["device_id"] = (await devices.register_device(congress_id, "Cửa thử", SYSTEM))[
         0

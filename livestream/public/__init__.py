@@ -1,0 +1,1 @@
+"""The public face of the live congress: stream links, the live page, its timeline and feeds."""
