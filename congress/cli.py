@@ -102,6 +102,9 @@ def serve(with_demo: bool, host: str | None, port: int | None) -> None:
         port=port or settings.port,
         proxy_headers=True,
         log_level="info",
+        # Live frames are a few hundred bytes: per-message compression would buy nothing and
+        # cost tens of kilobytes per open socket (10,000 readers of the live page).
+        ws_per_message_deflate=False,
     )
 
 

@@ -7,7 +7,10 @@ folders: ``safe_fetcher`` refuses everything else, so a title or a name that smu
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -64,3 +67,31 @@ def render_pdf(template: str, **context: Any) -> bytes:
     """A Jinja template (with the app's translations) rendered to PDF bytes."""
     html = make_environment().get_template(template).render(**context)
     return write_pdf(html, Path(STATIC_DIRS[0]).resolve().as_uri() + "/")
+
+
+_apart: ProcessPoolExecutor | None = None
+_STATIC_BASE = Path(STATIC_DIRS[0]).resolve().as_uri() + "/"
+
+
+def _process_pool() -> ProcessPoolExecutor:
+    """One WeasyPrint worker process for the app's official papers, made on first use."""
+    global _apart
+    if _apart is None:
+        _apart = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("forkserver")
+        )
+    return _apart
+
+
+async def render_pdf_apart(template: str, **context: Any) -> bytes:
+    """render_pdf, with the layout (the long part) in a worker process.
+
+    A tally protocol is made the moment a poll closes, exactly when the screens and the
+    phones are being sent the result: WeasyPrint in a thread of the app's own process
+    would hold the interpreter lock the event loop needs to send those frames. The page is
+    rendered here, in the caller's language, and laid out there.
+    """
+    html = make_environment().get_template(template).render(**context)
+    return await asyncio.get_running_loop().run_in_executor(
+        _process_pool(), write_pdf, html, _STATIC_BASE
+    )

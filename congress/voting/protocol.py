@@ -8,7 +8,6 @@ poll's export check that the protocol and the record say the same.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import io
 import logging
@@ -29,7 +28,7 @@ from congress.tables import Sitting
 from congress.voting import chain, rules, services
 from congress.voting.tables import Poll, PollPaperEntry
 from documents import services as documents
-from documents.pdf import render_pdf
+from documents.pdf import render_pdf_apart
 from documents.schemas import DocumentIn
 
 log = logging.getLogger(__name__)
@@ -233,7 +232,7 @@ async def file_tally_protocol(congress_id: int, poll_id: int, actor: Actor) -> i
     language = i18n.current_language.set(get_settings().default_language)
     try:
         context = await protocol_context(congress_id, poll_id)
-        pdf = await asyncio.to_thread(render_pdf, TEMPLATE, **context)
+        pdf = await render_pdf_apart(TEMPLATE, **context)
         label = gettext("Tally protocol")
     finally:
         i18n.current_language.reset(language)

@@ -7,13 +7,11 @@ import asyncio
 import contextlib
 import logging
 import xml.etree.ElementTree as ET
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, WebSocket, delete, get, put, websocket
-from litestar.channels import ChannelsPlugin
 from litestar.exceptions import WebSocketDisconnect, WebSocketException
 from litestar.params import JSONBody, QueryParameter
 
@@ -22,11 +20,12 @@ from congress.accounts import Permission
 from congress.auth import origin_allowed, require
 from congress.controllers import CongressId, ItemId, who
 from congress.errors import NotFound
-from congress.eventlog import RecordedEvent, congress_channel
+from congress.eventlog import RecordedEvent
 from congress.i18n import current_language
 from documents import services as document_services
 from documents.controllers import file_response
 from livestream.public import services
+from livestream.public.fanout import Reader, fan_out_of
 from livestream.public.pages import LivePage, StreamPages
 from livestream.public.schemas import (
     FeedMessage,
@@ -121,25 +120,6 @@ def _when(at: Any) -> str:
     return str(at.isoformat(timespec="seconds"))
 
 
-class FeedMemo:
-    """What the public socket sends for an event, worked out once per process and language
-    however many readers are connected (a newspaper's readers can be thousands)."""
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self.tasks: OrderedDict[tuple[Any, ...], asyncio.Task[str | None]] = OrderedDict()
-
-    async def message(self, congress_id: int, event: RecordedEvent) -> str | None:
-        key = (id(asyncio.get_running_loop()), congress_id, event.seq, current_language.get())
-        task = self.tasks.get(key)
-        if task is None:
-            task = asyncio.ensure_future(feed_message(congress_id, event))
-            self.tasks[key] = task
-            while len(self.tasks) > self.size:
-                self.tasks.popitem(last=False)
-        return await asyncio.shield(task)
-
-
 async def feed_message(congress_id: int, event: RecordedEvent) -> str | None:
     """The socket's message for one event: a timeline entry, what is on now, the public
     papers; None when the event changes nothing the public sees."""
@@ -156,7 +136,11 @@ async def feed_message(congress_id: int, event: RecordedEvent) -> str | None:
     return msgspec.json.encode(message).decode()
 
 
-_memo = FeedMemo()
+def _closer(socket: WebSocket[Any, Any, Any]) -> Callable[[int], Awaitable[None]]:
+    async def close(code: int) -> None:
+        await socket.close(code=code)
+
+    return close
 
 
 class LiveFeeds(Controller):
@@ -206,24 +190,12 @@ class LiveFeeds(Controller):
             await congress_services.get_congress(congress_id)
         except NotFound:
             raise WebSocketException(detail="congress_not_found", code=4404) from None
-        channels = socket.app.plugins.get(ChannelsPlugin)
         await socket.accept()
-        caught_up: set[int] = set()
-
-        async def forward(raw: bytes) -> None:
-            event = msgspec.json.decode(raw, type=RecordedEvent)
-            if event.seq <= after or event.seq in caught_up:
-                return
-            try:
-                text = await _memo.message(congress_id, event)
-            except Exception:
-                log.exception("the public feed could not describe event %s", event.seq)
-                return
-            if text is not None:
-                await socket.send_text(text)
-
-        # Subscribe first, then catch up, so nothing committed in between is lost.
-        async with channels.start_subscription([congress_channel(congress_id)]) as subscriber:
+        fan_out = fan_out_of(socket.app, feed_message)
+        reader = Reader(socket.send_text, _closer(socket), current_language.get(), after)
+        # Join first, then catch up, so nothing committed in between is lost.
+        await fan_out.join(congress_id, reader)
+        try:
             if after:
                 # A reader coming back: what is on now, then the entries it missed.
                 snapshot = FeedMessage(
@@ -238,9 +210,10 @@ class LiveFeeds(Controller):
                 for entry in missed:
                     message = FeedMessage(seq=entry.seq, entry=entry)
                     await socket.send_text(msgspec.json.encode(message).decode())
-                    caught_up.add(entry.seq)
-            async with subscriber.run_in_background(forward):
-                # The reader sends nothing; waiting here notices when it goes away.
-                with contextlib.suppress(WebSocketDisconnect, asyncio.CancelledError):
-                    while True:
-                        await socket.receive_data(mode="text")
+                    reader.caught_up.add(entry.seq)
+            # The reader sends nothing; waiting here notices when it goes away.
+            with contextlib.suppress(WebSocketDisconnect, asyncio.CancelledError):
+                while True:
+                    await socket.receive_data(mode="text")
+        finally:
+            fan_out.leave(congress_id, reader)
