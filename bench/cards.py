@@ -25,13 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from harness import FAMILY, GIVEN, MIDDLE, POSITIONS  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from checkin.cards import Card, CardCongress, render_cards  # noqa: E402
 
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
-MIDDLE = ["Văn", "Thị", "Đức", "Hữu", "Thu", "Ngọc", "Minh", "Thanh", "Quang", "Xuân", "Thị Thu"]
-GIVEN = ["Hạnh", "Đức", "Hằng", "Dũng", "Lan", "Hùng", "Phương", "Tuấn", "Nga", "Sơn", "Thủy"]
 DELEGATIONS = [
     "Liên đoàn Lao động thành phố Hà Tĩnh",
     "Liên đoàn Lao động thị xã Hồng Lĩnh",
@@ -41,14 +39,6 @@ DELEGATIONS = [
     "Công đoàn ngành Y tế",
     "Công đoàn Viên chức tỉnh",
     "Công đoàn các Khu kinh tế tỉnh",
-]
-POSITIONS = [
-    "Chủ tịch Công đoàn cơ sở",
-    "Phó Chủ tịch Công đoàn cơ sở",
-    "Ủy viên Ban Chấp hành Liên đoàn Lao động tỉnh",
-    "Chủ tịch Liên đoàn Lao động huyện",
-    "Công nhân, Công ty TNHH Giày Đông Hải",
-    "Giáo viên, Trường THPT Phan Đình Phùng",
 ]
 KINDS = ["official"] * 8 + ["invited", "guest"]
 BASE = "HTTP://192.168.1.10:8000/D/"

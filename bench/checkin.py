@@ -38,23 +38,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import csv
 import datetime
-import io
 import math
 import os
 import platform
 import random
 import re
-import secrets
-import shutil
-import signal
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -67,31 +57,22 @@ import msgspec
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-VAR = Path(tempfile.mkdtemp(prefix="congress-bench-"))
-SERVER = os.environ.get("CONGRESS_BENCH_POSTGRES", "")
-DB_NAME = f"congress_bench_{secrets.token_hex(3)}"
 
+import harness  # noqa: E402
+from harness import (  # noqa: E402
+    admin,
+    database_cpu_seconds,
+    machine_busy_seconds,
+    median,
+    percentile,
+)
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-PORT = free_port()
-HOST = "127.0.0.1"
+SERVER = harness.POSTGRES
+PORT = harness.free_port()
+HOST = harness.HOST
 BASE_URL = f"http://{HOST}:{PORT}"
-# The server must hash card and device tokens with the key the setup hashed them with.
-APP_ENV = {
-    "CONGRESS_VAR_DIR": str(VAR),
-    "CONGRESS_SECRET_KEY": secrets.token_urlsafe(48),
-    "CONGRESS_PUBLIC_URL": BASE_URL,
-    "CONGRESS_DATABASE_URL": (
-        SERVER.rsplit("/", 1)[0] + "/" + DB_NAME if SERVER else f"sqlite:///{VAR / 'bench.sqlite3'}"
-    ),
-}
-os.environ.update(APP_ENV)
-os.environ.pop("CONGRESS_REDIS_URL", None)
+APP_ENV = harness.app_environment(BASE_URL)
+
 
 GOAL_RATE = 1000.0
 GOAL_P99_MS = 20.0
@@ -100,9 +81,6 @@ STATE_PATH = "/api/checkin/device/state"
 DEVICE_COOKIE = "congress_device"
 _DURATION = re.compile(rb"\bapp;dur=([0-9.]+)")
 
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
-MIDDLE = ["Văn", "Thị", "Đức", "Hữu", "Thu", "Ngọc", "Minh", "Thanh", "Quang", "Xuân", "Thị Thu"]
-GIVEN = ["Hạnh", "Đức", "Hằng", "Dũng", "Lan", "Hùng", "Phương", "Tuấn", "Nga", "Sơn", "Thủy"]
 DELEGATIONS = [
     "Liên đoàn Lao động thành phố Hà Tĩnh",
     "Liên đoàn Lao động thị xã Hồng Lĩnh",
@@ -122,41 +100,7 @@ POSITIONS = [
     "Giáo viên, Trường THPT Phan Đình Phùng",
 ]
 DOORS = ["Cửa chính", "Cửa phụ", "Cửa hông", "Sảnh A", "Sảnh B"]
-SHEET_HEADER = [
-    "STT",
-    "Họ và tên",
-    "Giới tính",
-    "Năm sinh",
-    "Đoàn đại biểu",
-    "Đơn vị",
-    "Chức vụ",
-    "Loại đại biểu",
-    "Số thẻ",
-]
-
-
 # --- the congress ------------------------------------------------------------------------
-
-
-def delegate_sheet(count: int, rng: random.Random) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(SHEET_HEADER)
-    for n in range(1, count + 1):
-        writer.writerow(
-            [
-                n,
-                f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
-                rng.choice(["Nam", "Nữ"]),
-                rng.randint(1965, 1998),
-                DELEGATIONS[n % len(DELEGATIONS)],
-                f"Công đoàn cơ sở số {n % 300 + 1}",
-                rng.choice(POSITIONS),
-                "Chính thức",
-                f"{n:05d}",
-            ]
-        )
-    return buffer.getvalue().encode("utf-8-sig")
 
 
 @dataclass
@@ -195,14 +139,17 @@ async def set_up(delegates: int, tablets: int, rng: random.Random) -> Congress:
             congress_id,
             SittingIn(
                 title="Phiên chính thức thứ nhất",
-                kind="plenary",  # type: ignore[arg-type]
+                kind="plenary",
                 starts_at=datetime.datetime.combine(today, datetime.time(7, 30)),
                 location="Hội trường A",
             ),
             SYSTEM,
         )
         token = await delegate_services.stage_import(
-            congress_id, "dai_bieu.csv", delegate_sheet(delegates, rng), SYSTEM
+            congress_id,
+            "dai_bieu.csv",
+            harness.delegate_sheet(delegates, rng, DELEGATIONS, POSITIONS),
+            SYSTEM,
         )
         imported = await delegate_services.apply_import(congress_id, token, True, SYSTEM)
         assert imported.created == delegates, imported
@@ -219,107 +166,6 @@ async def set_up(delegates: int, tablets: int, rng: random.Random) -> Congress:
     cards = [card_address(t) for t in tokens.values()]
     rng.shuffle(cards)
     return Congress(sitting_id, cards, codes)
-
-
-# --- the server --------------------------------------------------------------------------
-
-
-class AppServer:
-    """The real app under uvicorn, one worker, in a process of its own."""
-
-    def __init__(self) -> None:
-        self.log = VAR / "server.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, **APP_ENV}
-        if SERVER:
-            env["CONGRESS_DB_POOL_SIZE"] = "20"
-        with self.log.open("ab") as output:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "congress.app:create_app",
-                    "--factory",
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(PORT),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=output,
-                stderr=output,
-            )
-
-    async def wait_ready(self, http: Any) -> None:
-        import httpx
-
-        for _ in range(400):
-            if self.process is not None and self.process.poll() is not None:
-                break
-            try:
-                if (await http.get(BASE_URL + "/login")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-        raise RuntimeError(f"the server did not start:\n{self.log_tail()}")
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return math.nan
-
-    def cpu_seconds(self) -> float:
-        """User and system time of the server process, all its threads."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
-def database_cpu_seconds() -> float:
-    """CPU time of the PostgreSQL backends serving the bench database, when the server
-    runs on this machine (its process titles name the database); 0 for SQLite, whose work
-    is done in the app's own threads."""
-    if not SERVER:
-        return 0.0
-    ticks = 0
-    for process in Path("/proc").iterdir():
-        if not process.name.isdigit():
-            continue
-        try:
-            if DB_NAME.encode() not in (process / "cmdline").read_bytes():
-                continue
-            fields = (process / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy_seconds() -> float:
-    """CPU time every process of the machine used so far: others share it with the run."""
-    # user nice system idle iowait irq softirq steal: all but idle and iowait are busy
-    ticks = [int(n) for n in Path("/proc/stat").read_text().split()[1:9]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the tablets --------------------------------------------------------------------------
@@ -469,7 +315,9 @@ async def one_request(
     return msgspec.json.decode(content), server_ms
 
 
-async def run_phase(tablets: list[Tablet], seconds: float, server: AppServer, work: Any) -> Phase:
+async def run_phase(
+    tablets: list[Tablet], seconds: float, server: harness.AppServer, work: Any
+) -> Phase:
     """Every tablet runs ``work(tablet, phase)`` back to back until the time is up."""
     phase = Phase()
     for tablet in tablets:
@@ -532,16 +380,6 @@ def scanner(scans: Scans) -> Any:
 
 
 # --- the report ---------------------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest rank: the smallest value with at least this fraction of values at or below."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] if ordered else math.nan
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else math.nan
 
 
 def row(label: str, phase: Phase, colours: bool) -> str:
@@ -626,38 +464,6 @@ def report(
 # --- the run ------------------------------------------------------------------------------
 
 
-async def admin(statement: str) -> str:
-    import asyncpg
-
-    connection = await asyncpg.connect(SERVER)
-    try:
-        return str(await connection.fetchval(statement) or "")
-    finally:
-        await connection.close()
-
-
-def record_profile(pid: int, path: str) -> subprocess.Popen[bytes]:
-    """py-spy sampling the server without pausing it, so the latencies stay its own."""
-    Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(  # noqa: S603 - py-spy from this venv, on our own server
-        [
-            str(Path(sys.executable).with_name("py-spy")),
-            "record",
-            "--pid",
-            str(pid),
-            "--rate",
-            "250",
-            "--threads",
-            "--nonblocking",
-            "--format",
-            "raw",
-            "--output",
-            str(Path(path).resolve()),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-
-
 def state_profile(path: str) -> str:
     """Where the baseline's profile goes: next to the scans' one."""
     given = Path(path)
@@ -686,52 +492,47 @@ async def main() -> int:
 
     if SERVER:
         args.server_version = await admin("SHOW server_version")
-        await admin(f'CREATE DATABASE "{DB_NAME}"')
-    server = AppServer()
+    server = harness.AppServer(PORT, APP_ENV, pool_size=20 if SERVER else None)
     clean = False
-    try:
-        started = time.perf_counter()
-        congress = await set_up(args.delegates, args.clients, rng)
-        set_up_s = time.perf_counter() - started
-        print(
-            f"set up: {args.delegates} delegates with cards, {args.clients} tablets"
-            f" in {set_up_s:.1f} s"
-        )
-        server.start()
-        import httpx
+    async with harness.fresh_database():
+        try:
+            started = time.perf_counter()
+            congress = await set_up(args.delegates, args.clients, rng)
+            set_up_s = time.perf_counter() - started
+            print(
+                f"set up: {args.delegates} delegates with cards, {args.clients} tablets"
+                f" in {set_up_s:.1f} s"
+            )
+            server.start()
+            await server.wait_until_up()
+            tablets = await pair_tablets(congress.pairing_codes)
+            # Warm-up: each tablet once, so first-request costs are not in the figures.
+            warm = Phase()
+            for tablet in tablets:
+                await one_request(
+                    tablet, warm, "GET", f"{STATE_PATH}?sitting={congress.sitting_id}"
+                )
+                tablet.close()
+            if warm.errors:
+                raise RuntimeError(f"warm-up failed: {dict(warm.errors)}\n{server.log_tail()}")
 
-        async with httpx.AsyncClient(trust_env=False) as http:
-            await server.wait_ready(http)
-        tablets = await pair_tablets(congress.pairing_codes)
-        # Warm-up: each tablet once, so first-request costs are not in the figures.
-        warm = Phase()
-        for tablet in tablets:
-            await one_request(tablet, warm, "GET", f"{STATE_PATH}?sitting={congress.sitting_id}")
-            tablet.close()
-        if warm.errors:
-            raise RuntimeError(f"warm-up failed: {dict(warm.errors)}\n{server.log_tail()}")
-
-        profiler = record_profile(server.pid, state_profile(args.py_spy)) if args.py_spy else None
-        state = await run_phase(tablets, args.seconds, server, state_reader(congress.sitting_id))
-        if profiler is not None:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait(timeout=60)
-        profiler = record_profile(server.pid, args.py_spy) if args.py_spy else None
-        scans = await run_phase(
-            tablets, args.seconds, server, scanner(Scans(congress.cards, congress.sitting_id))
-        )
-        if profiler is not None:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait(timeout=60)
-        clean = report(args, scans, state, server.peak_rss_mb(), set_up_s)
-        if not clean:
-            print(f"\nserver log (tail):\n{server.log_tail()}")
-    finally:
-        server.stop()
-        if SERVER:
-            with contextlib.suppress(Exception):
-                await admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        shutil.rmtree(VAR, ignore_errors=True)
+            state_path = state_profile(args.py_spy) if args.py_spy else None
+            with harness.profiled(server.pid, state_path):
+                state = await run_phase(
+                    tablets, args.seconds, server, state_reader(congress.sitting_id)
+                )
+            with harness.profiled(server.pid, args.py_spy):
+                scans = await run_phase(
+                    tablets,
+                    args.seconds,
+                    server,
+                    scanner(Scans(congress.cards, congress.sitting_id)),
+                )
+            clean = report(args, scans, state, server.peak_rss_mb(), set_up_s)
+            if not clean:
+                print(f"\nserver log (tail):\n{server.log_tail()}")
+        finally:
+            server.stop()
     return 0 if clean else 1
 
 

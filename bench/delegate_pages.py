@@ -25,23 +25,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import datetime
 import io
-import math
 import os
 import platform
 import random
 import re
-import secrets
-import shutil
-import signal
-import socket
 import ssl
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -51,30 +43,15 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-VAR = Path(tempfile.mkdtemp(prefix="congress-bench-"))
-SERVER = os.environ.get("CONGRESS_BENCH_POSTGRES", "")
-DB_NAME = f"congress_bench_{secrets.token_hex(3)}"
 
+import harness  # noqa: E402
+from harness import POSITIONS, machine_busy_seconds, percentile  # noqa: E402
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-PORT = free_port()
+SERVER = harness.POSTGRES
+PORT = harness.free_port()
 BASE_URL = f"http://127.0.0.1:{PORT}"
-# The server must hash card tokens with the key the setup hashed them with.
-APP_ENV = {
-    "CONGRESS_VAR_DIR": str(VAR),
-    "CONGRESS_SECRET_KEY": secrets.token_urlsafe(48),
-    "CONGRESS_PUBLIC_URL": BASE_URL,
-    "CONGRESS_DATABASE_URL": (
-        SERVER.rsplit("/", 1)[0] + "/" + DB_NAME if SERVER else f"sqlite:///{VAR / 'bench.sqlite3'}"
-    ),
-}
-os.environ.update(APP_ENV)
-os.environ.pop("CONGRESS_REDIS_URL", None)
+APP_ENV = harness.app_environment(BASE_URL)
+
 
 GOAL_P99_MS = 50.0
 SET_UP_TIMEOUT_S = 300
@@ -82,9 +59,6 @@ STATIC_PATH = "/static/delegate.css"
 STATIC_PER_SECOND = 5.0
 _DURATION = re.compile(r"\bapp;dur=([0-9.]+)")
 
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
-MIDDLE = ["Văn", "Thị", "Đức", "Hữu", "Thu", "Ngọc", "Minh", "Thanh", "Quang", "Xuân", "Thị Thu"]
-GIVEN = ["Hạnh", "Đức", "Hằng", "Dũng", "Lan", "Hùng", "Phương", "Tuấn", "Nga", "Sơn", "Thủy"]
 DELEGATIONS = [
     "Liên đoàn Lao động thành phố Hà Tĩnh",
     "Liên đoàn Lao động thị xã Hồng Lĩnh",
@@ -106,14 +80,6 @@ DELEGATIONS = [
     "Công đoàn Viên chức tỉnh",
     "Công đoàn các Khu kinh tế tỉnh",
     "Công đoàn Nông nghiệp và Phát triển nông thôn",
-]
-POSITIONS = [
-    "Chủ tịch Công đoàn cơ sở",
-    "Phó Chủ tịch Công đoàn cơ sở",
-    "Ủy viên Ban Chấp hành Liên đoàn Lao động tỉnh",
-    "Chủ tịch Liên đoàn Lao động huyện",
-    "Công nhân, Công ty TNHH Giày Đông Hải",
-    "Giáo viên, Trường THPT Phan Đình Phùng",
 ]
 SITTINGS = [
     ("Phiên trù bị", "preparatory", 0, datetime.time(7, 30), 5),
@@ -143,41 +109,7 @@ DOCUMENTS = [
     ("Tham luận của Công đoàn ngành Giáo dục", "speech", "delegates"),
     ("Tham luận của Liên đoàn Lao động huyện Cẩm Xuyên", "speech", "public"),
 ]
-SHEET_HEADER = [
-    "STT",
-    "Họ và tên",
-    "Giới tính",
-    "Năm sinh",
-    "Đoàn đại biểu",
-    "Đơn vị",
-    "Chức vụ",
-    "Loại đại biểu",
-    "Số thẻ",
-]
-
-
 # --- the congress ------------------------------------------------------------------------
-
-
-def delegate_sheet(count: int, rng: random.Random) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(SHEET_HEADER)
-    for n in range(1, count + 1):
-        writer.writerow(
-            [
-                n,
-                f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
-                rng.choice(["Nam", "Nữ"]),
-                rng.randint(1965, 1998),
-                DELEGATIONS[n % len(DELEGATIONS)],
-                f"Công đoàn cơ sở số {n % 300 + 1}",
-                rng.choice(POSITIONS),
-                "Chính thức",
-                f"{n:05d}",
-            ]
-        )
-    return buffer.getvalue().encode("utf-8-sig")
 
 
 def paper_pdf(title: str) -> bytes:
@@ -231,7 +163,10 @@ async def make_delegates(congress_id: int, count: int, rng: random.Random) -> No
             congress_id, DelegationIn(code=f"D{n:02d}", name=name), SYSTEM
         )
     token = await services.stage_import(
-        congress_id, "dai_bieu.csv", delegate_sheet(count, rng), SYSTEM
+        congress_id,
+        "dai_bieu.csv",
+        harness.delegate_sheet(count, rng, DELEGATIONS, POSITIONS),
+        SYSTEM,
     )
     imported = await services.apply_import(congress_id, token, False, SYSTEM)
     assert imported.created == count, imported
@@ -296,83 +231,6 @@ async def set_up(count: int, rng: random.Random) -> list[Phone]:
     return phones
 
 
-# --- the server --------------------------------------------------------------------------
-
-
-class AppServer:
-    """The real app under uvicorn, one worker, in a process of its own."""
-
-    def __init__(self) -> None:
-        self.log = VAR / "server.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, **APP_ENV, "CONGRESS_DB_POOL_SIZE": "10"}
-        with self.log.open("ab") as output:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "congress.app:create_app",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(PORT),
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=output,
-                stderr=output,
-            )
-
-    async def wait_ready(self, http: Any) -> None:
-        import httpx
-
-        for _ in range(400):
-            try:
-                if (await http.get(BASE_URL + "/login")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-        raise RuntimeError(f"the server did not start:\n{self.log_tail()}")
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return math.nan
-
-    def cpu_seconds(self) -> float:
-        """User and system time of the server process, all its threads."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
-def machine_busy_seconds() -> float:
-    """CPU time every process of the machine used so far: others share it with the run."""
-    # user nice system idle iowait irq softirq steal: all but idle and iowait are busy
-    ticks = [int(n) for n in Path("/proc/stat").read_text().split()[1:9]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
 @dataclass
 class CpuUse:
     """CPU seconds during the opening: the server, the phones (this process), the rest."""
@@ -382,7 +240,7 @@ class CpuUse:
     machine: float
 
     @classmethod
-    def now(cls, server: AppServer) -> CpuUse:
+    def now(cls, server: harness.AppServer) -> CpuUse:
         return cls(server.cpu_seconds(), time.process_time(), machine_busy_seconds())
 
     def __sub__(self, other: CpuUse) -> CpuUse:
@@ -500,12 +358,6 @@ async def play_opening(phones: list[Phone], seconds: float, rng: random.Random) 
 # --- the report ---------------------------------------------------------------------------
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest rank: the smallest value with at least this fraction of values at or below."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] if ordered else math.nan
-
-
 def row(label: str, timing: Timing | None) -> str:
     if timing is None:
         return f"| {label} | 0 | | | | | |"
@@ -560,37 +412,6 @@ def report(
 # --- the run ------------------------------------------------------------------------------
 
 
-async def admin(statement: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(SERVER)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def record_profile(pid: int, path: str) -> subprocess.Popen[bytes]:
-    """py-spy sampling the server without pausing it, so the latencies stay its own."""
-    return subprocess.Popen(  # noqa: S603 - py-spy from this venv, on our own server
-        [
-            str(Path(sys.executable).with_name("py-spy")),
-            "record",
-            "--pid",
-            str(pid),
-            "--rate",
-            "250",
-            "--threads",
-            "--nonblocking",
-            "--format",
-            "raw",
-            "--output",
-            str(Path(path).resolve()),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-
-
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--delegates", type=int, default=1100)
@@ -605,43 +426,36 @@ async def main() -> int:
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    if SERVER:
-        await admin(f'CREATE DATABASE "{DB_NAME}"')
-    server = AppServer()
-    try:
-        started = time.perf_counter()
+    server = harness.AppServer(PORT, APP_ENV, pool_size=10)
+    async with harness.fresh_database():
         try:
-            async with asyncio.timeout(SET_UP_TIMEOUT_S):
-                phones = await set_up(args.delegates, rng)
-        except TimeoutError:
-            raise SystemExit(f"the set-up hung for {SET_UP_TIMEOUT_S} s") from None
-        set_up_s = time.perf_counter() - started
-        print(f"set up: {args.delegates} delegates with cards in {set_up_s:.1f} s")
-        server.start()
-        import httpx
+            started = time.perf_counter()
+            try:
+                async with asyncio.timeout(SET_UP_TIMEOUT_S):
+                    phones = await set_up(args.delegates, rng)
+            except TimeoutError:
+                raise SystemExit(f"the set-up hung for {SET_UP_TIMEOUT_S} s") from None
+            set_up_s = time.perf_counter() - started
+            print(f"set up: {args.delegates} delegates with cards in {set_up_s:.1f} s")
+            server.start()
+            import httpx
 
-        async with httpx.AsyncClient(trust_env=False) as http:
-            await server.wait_ready(http)
-            # The first request of each kind builds templates and caches: not the opening.
-            for path in (STATIC_PATH, "/login", "/D/AAAAAAAAAAAAAAAAAAAAAAAAAA"):
-                await http.get(BASE_URL + path)
-        profiler = record_profile(server.pid, args.py_spy) if args.py_spy else None
-        started, cpu_before = time.perf_counter(), CpuUse.now(server)
-        run = await play_opening(phones, args.seconds, rng)
-        wall, cpu = time.perf_counter() - started, CpuUse.now(server) - cpu_before
-        rss_mb = server.peak_rss_mb()
-        if profiler is not None:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait(timeout=60)
-        burst = args.delegates // 3
-        report(run, args, burst, rss_mb, wall, cpu)
-        if run.errors:
-            print(f"\nserver log (tail):\n{server.log_tail()}")
-    finally:
-        server.stop()
-        if SERVER:
-            await admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        shutil.rmtree(VAR, ignore_errors=True)
+            await server.wait_until_up()
+            async with httpx.AsyncClient(trust_env=False) as http:
+                # The first request of each kind builds templates and caches: not the opening.
+                for path in (STATIC_PATH, "/login", "/D/AAAAAAAAAAAAAAAAAAAAAAAAAA"):
+                    await http.get(BASE_URL + path)
+            with harness.profiled(server.pid, args.py_spy):
+                started, cpu_before = time.perf_counter(), CpuUse.now(server)
+                run = await play_opening(phones, args.seconds, rng)
+                wall, cpu = time.perf_counter() - started, CpuUse.now(server) - cpu_before
+                rss_mb = server.peak_rss_mb()
+            burst = args.delegates // 3
+            report(run, args, burst, rss_mb, wall, cpu)
+            if run.errors:
+                print(f"\nserver log (tail):\n{server.log_tail()}")
+        finally:
+            server.stop()
     return 1 if run.errors else 0
 
 

@@ -16,26 +16,21 @@ import argparse
 import asyncio
 import csv
 import io
-import os
 import random
 import secrets
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-VAR = Path(tempfile.mkdtemp(prefix="congress-bench-"))
-os.environ["CONGRESS_VAR_DIR"] = str(VAR)
-SERVER = os.environ.get("CONGRESS_BENCH_POSTGRES", "")
-DB_NAME = f"congress_bench_{secrets.token_hex(3)}"
-if SERVER:
-    os.environ["CONGRESS_DATABASE_URL"] = SERVER.rsplit("/", 1)[0] + "/" + DB_NAME
-else:
-    os.environ["CONGRESS_DATABASE_URL"] = f"sqlite:///{VAR / 'bench.sqlite3'}"
+
+import harness  # noqa: E402
+
+harness.use_database()
+SERVER = harness.POSTGRES
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
 MIDDLE = ["Văn", "Thị", "Đức", "Hữu", "Thu", "Ngọc", "Minh", "Thanh", "Quang", "Xuân"]
@@ -54,17 +49,6 @@ GIVEN = [
     "Long",
 ]
 DELEGATIONS = [f"Công đoàn cơ sở số {n}" for n in range(1, 41)]
-HEADER = [
-    "STT",
-    "Họ và tên",
-    "Giới tính",
-    "Năm sinh",
-    "Đoàn đại biểu",
-    "Đơn vị",
-    "Chức vụ",
-    "Loại đại biểu",
-    "Số thẻ",
-]
 
 
 def rows(count: int, position: str) -> list[list[object]]:
@@ -92,7 +76,7 @@ def rows(count: int, position: str) -> list[list[object]]:
 def as_csv(table: list[list[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(HEADER)
+    writer.writerow(harness.SHEET_HEADER)
     writer.writerows(table)
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -102,7 +86,7 @@ def as_xlsx(table: list[list[object]]) -> bytes:
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet()
-    sheet.append(HEADER)
+    sheet.append(harness.SHEET_HEADER)
     for row in table:
         sheet.append(row)
     buffer = io.BytesIO()
@@ -112,7 +96,7 @@ def as_xlsx(table: list[list[object]]) -> bytes:
 
 def baseline_executemany(table: list[list[object]]) -> float:
     """The same rows into a plain SQLite table with one executemany, in WAL mode."""
-    path = VAR / f"baseline-{secrets.token_hex(3)}.sqlite3"
+    path = harness.var_dir() / f"baseline-{secrets.token_hex(3)}.sqlite3"
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(
@@ -167,63 +151,54 @@ async def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    if SERVER:
-        import asyncpg
+    async with harness.fresh_database():
+        from congress import database
 
-        admin = await asyncpg.connect(SERVER)
-        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
-        await admin.close()
-    from congress import database
+        async with database.database_pool(4):
+            await database.migrate()
+            table = rows(args.rows, "Chủ tịch Công đoàn cơ sở")
+            changed_table = rows(args.rows, "Phó Chủ tịch Công đoàn cơ sở")
+            results: dict[str, dict[str, list[float]]] = {}
+            for kind, encode in (("csv", as_csv), ("xlsx", as_xlsx)):
+                content, changed = encode(table), encode(changed_table)
+                per_step: dict[str, list[float]] = {}
+                for _ in range(args.repeat):
+                    for step, seconds in (await one_round(content, changed)).items():
+                        per_step.setdefault(step, []).append(seconds)
+                results[kind] = per_step
+            baseline = [baseline_executemany(table) for _ in range(args.repeat)]
 
-    async with database.database_pool(4):
-        await database.migrate()
-        table = rows(args.rows, "Chủ tịch Công đoàn cơ sở")
-        changed_table = rows(args.rows, "Phó Chủ tịch Công đoàn cơ sở")
-        results: dict[str, dict[str, list[float]]] = {}
-        for kind, encode in (("csv", as_csv), ("xlsx", as_xlsx)):
-            content, changed = encode(table), encode(changed_table)
-            per_step: dict[str, list[float]] = {}
-            for _ in range(args.repeat):
-                for step, seconds in (await one_round(content, changed)).items():
-                    per_step.setdefault(step, []).append(seconds)
-            results[kind] = per_step
-        baseline = [baseline_executemany(table) for _ in range(args.repeat)]
-
-    engine = "postgresql" if SERVER else "sqlite"
-    print(f"\nDelegate import, {args.rows} rows, {engine}, median of {args.repeat} (seconds)\n")
-    print("| step | csv | xlsx |\n|---|---:|---:|")
-    for step in results["csv"]:
-        csv_s = statistics.median(results["csv"][step])
-        xlsx_s = statistics.median(results["xlsx"][step])
-        print(f"| {step} | {csv_s:.3f} | {xlsx_s:.3f} |")
-    total = {
-        k: statistics.median(
-            [
-                sum(
-                    v[i]
-                    for s, v in results[k].items()
-                    if s in ("upload + preview", "import (all new)")
-                )
-                for i in range(args.repeat)
-            ]
+        engine = "postgresql" if SERVER else "sqlite"
+        print(f"\nDelegate import, {args.rows} rows, {engine}, median of {args.repeat} (seconds)\n")
+        print("| step | csv | xlsx |\n|---|---:|---:|")
+        for step in results["csv"]:
+            csv_s = statistics.median(results["csv"][step])
+            xlsx_s = statistics.median(results["xlsx"][step])
+            print(f"| {step} | {csv_s:.3f} | {xlsx_s:.3f} |")
+        total = {
+            k: statistics.median(
+                [
+                    sum(
+                        v[i]
+                        for s, v in results[k].items()
+                        if s in ("upload + preview", "import (all new)")
+                    )
+                    for i in range(args.repeat)
+                ]
+            )
+            for k in results
+        }
+        print(
+            f"| **upload + preview + import** | **{total['csv']:.3f}** | **{total['xlsx']:.3f}** |"
         )
-        for k in results
-    }
-    print(f"| **upload + preview + import** | **{total['csv']:.3f}** | **{total['xlsx']:.3f}** |")
-    print(
-        f"| baseline: sqlite3 executemany of the same rows | {statistics.median(baseline):.3f} | |"
-    )
-    print(
-        f"\ngoal: upload + preview + import < 5 s -> "
-        f"{'met' if max(total.values()) < 5 else 'NOT met'}"
-    )
-
-    if SERVER:
-        import asyncpg
-
-        admin = await asyncpg.connect(SERVER)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        await admin.close()
+        print(
+            "| baseline: sqlite3 executemany of the same rows"
+            f" | {statistics.median(baseline):.3f} | |"
+        )
+        print(
+            f"\ngoal: upload + preview + import < 5 s -> "
+            f"{'met' if max(total.values()) < 5 else 'NOT met'}"
+        )
 
 
 if __name__ == "__main__":

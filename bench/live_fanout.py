@@ -72,12 +72,7 @@ import platform
 import resource
 import secrets
 import shutil
-import signal
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -88,30 +83,24 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-VAR = Path(tempfile.mkdtemp(prefix="congress-bench-"))
-SERVER = os.environ.get("CONGRESS_BENCH_POSTGRES", "")
-DB_NAME = f"congress_bench_{secrets.token_hex(3)}"
 
+import harness  # noqa: E402
+from harness import ServerProcess as Process  # noqa: E402
+from harness import (  # noqa: E402
+    admin,
+    database_cpu_seconds,
+    free_port,
+    machine_busy_seconds,
+    median,
+    percentile,
+)
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
+SERVER = harness.POSTGRES
 PORT = free_port()
-HOST = "127.0.0.1"
+HOST = harness.HOST
 BASE_URL = f"http://{HOST}:{PORT}"
-APP_ENV = {
-    "CONGRESS_VAR_DIR": str(VAR),
-    "CONGRESS_SECRET_KEY": secrets.token_urlsafe(48),
-    "CONGRESS_PUBLIC_URL": BASE_URL,
-    "CONGRESS_DATABASE_URL": (
-        SERVER.rsplit("/", 1)[0] + "/" + DB_NAME if SERVER else f"sqlite:///{VAR / 'bench.sqlite3'}"
-    ),
-}
-os.environ.update(APP_ENV)
-os.environ.pop("CONGRESS_REDIS_URL", None)
+APP_ENV = harness.app_environment(BASE_URL)
+
 
 GOAL_P99_MS = 500.0
 GOAL_KB_PER_CONNECTION = 30.0
@@ -251,78 +240,6 @@ def raise_open_files_limit() -> int:
     return hard
 
 
-class Process:
-    """A server in a process of its own: its memory and CPU time from /proc."""
-
-    def __init__(self, name: str) -> None:
-        self.log = VAR / f"{name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def spawn(self, command: list[str], env: dict[str, str]) -> None:
-        with self.log.open("ab") as output:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
-                command, cwd=ROOT, env=env, stdout=output, stderr=output
-            )
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def status_kb(self, key: str) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-        return 0
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.alive():
-            assert self.process is not None
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-def start_app_server() -> Process:
-    """The real app under uvicorn, one worker, as bench/checkin.py starts it."""
-    server = Process("server")
-    env = {**os.environ, **APP_ENV}
-    if SERVER:
-        env["CONGRESS_DB_POOL_SIZE"] = "20"
-    server.spawn(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "congress.app:create_app",
-            "--factory",
-            "--host",
-            HOST,
-            "--port",
-            str(PORT),
-            "--log-level",
-            "warning",
-            "--backlog",
-            "4096",
-        ],
-        env,
-    )
-    return server
-
-
 def start_bare_server(port: int) -> Process:
     server = Process("bare")
     server.spawn(
@@ -354,45 +271,6 @@ async def bare_server(port: int) -> None:
 
     async with serve(handler, HOST, port, compression=None, backlog=4096):
         await asyncio.Future()
-
-
-async def wait_ready(server: Process, url: str, expect: Callable[[Any], bool]) -> None:
-    import httpx
-
-    async with httpx.AsyncClient(trust_env=False) as http:
-        for _ in range(600):
-            if not server.alive():
-                break
-            with contextlib.suppress(httpx.TransportError):
-                if expect(await http.get(url)):
-                    return
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"the server did not start:\n{server.log_tail()}")
-
-
-def database_cpu_seconds() -> float:
-    """CPU time of the PostgreSQL backends serving the bench database (their process
-    titles name it); 0 for SQLite, whose work is done in the app's own threads."""
-    if not SERVER:
-        return 0.0
-    ticks = 0
-    for process in Path("/proc").iterdir():
-        if not process.name.isdigit():
-            continue
-        try:
-            if DB_NAME.encode() not in (process / "cmdline").read_bytes():
-                continue
-            fields = (process / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy_seconds() -> float:
-    """CPU time every process of the machine used so far: others share it with the run."""
-    ticks = [int(n) for n in Path("/proc/stat").read_text().split()[1:9]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -715,7 +593,7 @@ async def measure(
     await asyncio.sleep(IDLE_PAUSE_S)
     run.rss_idle_kb = server.status_kb("VmRSS")
     try:
-        with profiled(server.pid, profile):
+        with harness.profiled(server.pid, profile):
             for n in range(1, args.updates + 1):
                 with cpu_of(server, run.fanout):
                     delivery = await deliver(subscribers, feed, n, args.timeout)
@@ -734,16 +612,6 @@ async def measure(
 
 
 # --- the report ---------------------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest rank: the smallest value with at least this fraction of values at or below."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] if ordered else math.nan
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else math.nan
 
 
 def verdict(met: bool, text: str) -> str:
@@ -853,47 +721,6 @@ def report(args: argparse.Namespace, ours: Run, bare: Run | None, set_up_s: floa
 # --- the run ------------------------------------------------------------------------------
 
 
-async def admin(statement: str) -> str:
-    import asyncpg
-
-    connection = await asyncpg.connect(SERVER)
-    try:
-        return str(await connection.fetchval(statement) or "")
-    finally:
-        await connection.close()
-
-
-@contextlib.contextmanager
-def profiled(pid: int, path: str | None) -> Any:
-    """py-spy sampling the server without pausing it, so the latencies stay its own."""
-    if not path:
-        yield
-        return
-    Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
-    profiler = subprocess.Popen(  # noqa: S603 - py-spy from this venv, on our own server
-        [
-            str(Path(sys.executable).with_name("py-spy")),
-            "record",
-            "--pid",
-            str(pid),
-            "--rate",
-            "250",
-            "--threads",
-            "--nonblocking",
-            "--format",
-            "raw",
-            "--output",
-            str(Path(path).resolve()),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        yield
-    finally:
-        profiler.send_signal(signal.SIGINT)
-        profiler.wait(timeout=60)
-
-
 async def feed_for(endpoint: str, organizer: Organizer, congress: Congress, poll: bool) -> Feed:
     if endpoint == "events":
         return await event_log_feed(organizer, congress, poll)
@@ -912,11 +739,12 @@ async def run_all(args: argparse.Namespace) -> bool:
         args.screens if args.endpoint == "screen" else 0,
     )
     set_up_s = time.perf_counter() - started
-    server = start_app_server()
+    server = harness.AppServer(PORT, APP_ENV, pool_size=20 if SERVER else None, backlog=4096)
+    server.start()
     bare_process: Process | None = None
     organizer = Organizer(congress)
     try:
-        await wait_ready(server, BASE_URL + "/login", lambda r: r.status_code == 200)
+        await server.wait_ready(BASE_URL + "/login", tries=600)
         feed = await feed_for(args.endpoint, organizer, congress, args.poll)
         # Warm-up: one subscriber, one update (the first of everything is slow), and the
         # size of the frame the baseline will broadcast.
@@ -938,7 +766,9 @@ async def run_all(args: argparse.Namespace) -> bool:
         if not args.no_bare:
             port = free_port()
             bare_process = start_bare_server(port)
-            await wait_ready(bare_process, f"http://{HOST}:{port}/", lambda r: r.status_code == 426)
+            await bare_process.wait_ready(
+                f"http://{HOST}:{port}/", lambda r: r.status_code == 426, tries=600
+            )
             feed, control = await bare_feed(port, warm_up.frame_bytes)
             try:
                 bare = await measure(Run("bare websockets"), bare_process, feed, args, None)
@@ -976,7 +806,7 @@ async def main() -> int:
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
-        shutil.rmtree(VAR, ignore_errors=True)
+        shutil.rmtree(harness.var_dir(), ignore_errors=True)
         await bare_server(args.bare_server)
         return 0
     if args.endpoint is None:
@@ -989,14 +819,8 @@ async def main() -> int:
 
     if SERVER:
         args.server_version = await admin("SHOW server_version")
-        await admin(f'CREATE DATABASE "{DB_NAME}"')
-    try:
+    async with harness.fresh_database():
         ok = await run_all(args)
-    finally:
-        if SERVER:
-            with contextlib.suppress(Exception):
-                await admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        shutil.rmtree(VAR, ignore_errors=True)
     return 0 if ok else 1
 
 

@@ -18,13 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import os
 import random
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -32,14 +29,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-VAR = Path(tempfile.mkdtemp(prefix="congress-bench-"))
-os.environ["CONGRESS_VAR_DIR"] = str(VAR)
-SERVER = os.environ.get("CONGRESS_BENCH_POSTGRES", "")
-DB_NAME = f"congress_bench_{secrets.token_hex(3)}"
-if SERVER:
-    os.environ["CONGRESS_DATABASE_URL"] = SERVER.rsplit("/", 1)[0] + "/" + DB_NAME
-else:
-    os.environ["CONGRESS_DATABASE_URL"] = f"sqlite:///{VAR / 'bench.sqlite3'}"
+
+import harness  # noqa: E402
+
+harness.use_database()
+SERVER = harness.POSTGRES
 
 # Words of every text, most common first: the draw favours the head of the list.
 COMMON = [
@@ -415,84 +409,71 @@ async def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
 
-    if SERVER:
-        import asyncpg
+    async with harness.fresh_database():
+        from congress import database
+        from congress.schemas import CongressIn
+        from congress.services import create_congress
+        from documents import search
 
-        admin = await asyncpg.connect(SERVER)
-        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
-        await admin.close()
-    from congress import database
-    from congress.schemas import CongressIn
-    from congress.services import create_congress
-    from documents import search
+        rng = random.Random(4)
+        async with database.database_pool(4):
+            await database.migrate()
+            # Another congress's papers are in the index too, and must cost nothing.
+            other = await create_congress(CongressIn(name="Đại hội khác"))
+            await fill_archive(other, args.documents // 5, rng)
+            congress_id = await create_congress(CongressIn(name="Đại hội Công đoàn tỉnh"))
+            versions = await fill_archive(congress_id, args.documents, rng)
+            indexed_count, index_seconds = await index_all()
+            await make_baseline_column()
+            if SERVER:
+                await search.DocumentVersion.raw("ANALYZE")
+            all_queries = queries(rng, args.queries)
 
-    rng = random.Random(4)
-    async with database.database_pool(4):
-        await database.migrate()
-        # Another congress's papers are in the index too, and must cost nothing.
-        other = await create_congress(CongressIn(name="Đại hội khác"))
-        await fill_archive(other, args.documents // 5, rng)
-        congress_id = await create_congress(CongressIn(name="Đại hội Công đoàn tỉnh"))
-        versions = await fill_archive(congress_id, args.documents, rng)
-        indexed_count, index_seconds = await index_all()
-        await make_baseline_column()
-        if SERVER:
-            await search.DocumentVersion.raw("ANALYZE")
-        all_queries = queries(rng, args.queries)
+            results: dict[str, dict[str, Any]] = {}
+            for label, (kind, confidential) in AUDIENCES.items():
+                audience = search.Audience(kind, confidential)  # type: ignore[arg-type]
 
-        results: dict[str, dict[str, Any]] = {}
-        for label, (kind, confidential) in AUDIENCES.items():
-            audience = search.Audience(kind, confidential)  # type: ignore[arg-type]
+                async def indexed(query: str, audience: search.Audience = audience) -> int:
+                    total, _ = await search.search(congress_id, query, audience, limit=PAGE)
+                    return total
 
-            async def indexed(query: str, audience: search.Audience = audience) -> int:
-                total, _ = await search.search(congress_id, query, audience, limit=PAGE)
-                return total
+                async def scanned(
+                    query: str, kind: str = kind, confidential: bool = confidential
+                ) -> int:
+                    return await like_scan(congress_id, query, kind, confidential)
 
-            async def scanned(
-                query: str, kind: str = kind, confidential: bool = confidential
-            ) -> int:
-                return await like_scan(congress_id, query, kind, confidential)
+                fts, fts_totals = await timed(indexed, all_queries)
+                like, like_totals = await timed(scanned, all_queries)
+                results[label] = {
+                    "fts": ms(fts),
+                    "like": ms(like),
+                    "hits": statistics.median(fts_totals),
+                    "none": sum(1 for t in fts_totals if t == 0),
+                    "like hits": statistics.median(like_totals),
+                }
 
-            fts, fts_totals = await timed(indexed, all_queries)
-            like, like_totals = await timed(scanned, all_queries)
-            results[label] = {
-                "fts": ms(fts),
-                "like": ms(like),
-                "hits": statistics.median(fts_totals),
-                "none": sum(1 for t in fts_totals if t == 0),
-                "like hits": statistics.median(like_totals),
-            }
-
-    engine = "postgresql" if SERVER else "sqlite"
-    print(
-        f"\nDocument search, {args.documents} documents ({len(versions)} versions), {engine},"
-        f" {len(all_queries)} queries per audience, page of {PAGE} (ms)\n"
-    )
-    print(
-        "| audience | search median | search p99 | LIKE baseline median | LIKE baseline p99 |"
-        " median matches (search / LIKE) | queries with no match |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for label, r in results.items():
+        engine = "postgresql" if SERVER else "sqlite"
         print(
-            f"| {label} | {r['fts'][0]:.1f} | {r['fts'][1]:.1f} | {r['like'][0]:.1f} |"
-            f" {r['like'][1]:.1f} | {r['hits']:.0f} / {r['like hits']:.0f} | {r['none']} |"
+            f"\nDocument search, {args.documents} documents ({len(versions)} versions), {engine},"
+            f" {len(all_queries)} queries per audience, page of {PAGE} (ms)\n"
         )
-    print(
-        f"\nindexing all {indexed_count} versions (both congresses), one transaction:"
-        f" {index_seconds:.2f} s ({index_seconds / indexed_count * 1000:.2f} ms each)"
-    )
-    worst = max(max(r["fts"]) for r in results.values())
-    print(f"goal: median and p99 <= 50 ms -> {'met' if worst <= 50 else 'NOT met'}")
-    print(f"example queries: {', '.join(all_queries[:8])}")
-
-    if SERVER:
-        import asyncpg
-
-        admin = await asyncpg.connect(SERVER)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        await admin.close()
-    shutil.rmtree(VAR, ignore_errors=True)
+        print(
+            "| audience | search median | search p99 | LIKE baseline median | LIKE baseline p99 |"
+            " median matches (search / LIKE) | queries with no match |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for label, r in results.items():
+            print(
+                f"| {label} | {r['fts'][0]:.1f} | {r['fts'][1]:.1f} | {r['like'][0]:.1f} |"
+                f" {r['like'][1]:.1f} | {r['hits']:.0f} / {r['like hits']:.0f} | {r['none']} |"
+            )
+        print(
+            f"\nindexing all {indexed_count} versions (both congresses), one transaction:"
+            f" {index_seconds:.2f} s ({index_seconds / indexed_count * 1000:.2f} ms each)"
+        )
+        worst = max(max(r["fts"]) for r in results.values())
+        print(f"goal: median and p99 <= 50 ms -> {'met' if worst <= 50 else 'NOT met'}")
+        print(f"example queries: {', '.join(all_queries[:8])}")
 
 
 if __name__ == "__main__":

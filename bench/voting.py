@@ -39,23 +39,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import csv
 import datetime
-import io
 import math
 import os
 import platform
 import random
 import re
 import secrets
-import shutil
-import signal
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -67,31 +58,16 @@ import msgspec
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-VAR = Path(tempfile.mkdtemp(prefix="congress-bench-"))
-SERVER = os.environ.get("CONGRESS_BENCH_POSTGRES", "")
-DB_NAME = f"congress_bench_{secrets.token_hex(3)}"
 
+import harness  # noqa: E402
+from harness import admin, machine_busy_seconds, median, percentile  # noqa: E402
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-PORT = free_port()
-HOST = "127.0.0.1"
+SERVER = harness.POSTGRES
+PORT = harness.free_port()
+HOST = harness.HOST
 BASE_URL = f"http://{HOST}:{PORT}"
-# The server must hash card and session tokens with the key the setup hashed them with.
-APP_ENV = {
-    "CONGRESS_VAR_DIR": str(VAR),
-    "CONGRESS_SECRET_KEY": secrets.token_urlsafe(48),
-    "CONGRESS_PUBLIC_URL": BASE_URL,
-    "CONGRESS_DATABASE_URL": (
-        SERVER.rsplit("/", 1)[0] + "/" + DB_NAME if SERVER else f"sqlite:///{VAR / 'bench.sqlite3'}"
-    ),
-}
-os.environ.update(APP_ENV)
-os.environ.pop("CONGRESS_REDIS_URL", None)
+APP_ENV = harness.app_environment(BASE_URL)
+
 os.environ.pop("CONGRESS_TURNOUT_INTERVAL", None)  # the server's default: every 2 s
 
 GOAL_ACK_MS = 2000.0
@@ -103,9 +79,6 @@ SESSION_COOKIE = "congress_session"
 CHOICES = ("agree", "agree", "agree", "disagree", "abstain")
 _DURATION = re.compile(rb"\bapp;dur=([0-9.]+)")
 
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
-MIDDLE = ["Văn", "Thị", "Đức", "Hữu", "Thu", "Ngọc", "Minh", "Thanh", "Quang", "Xuân", "Thị Thu"]
-GIVEN = ["Hạnh", "Đức", "Hằng", "Dũng", "Lan", "Hùng", "Phương", "Tuấn", "Nga", "Sơn", "Thủy"]
 DELEGATIONS = [
     "Liên đoàn Lao động thành phố Hà Tĩnh",
     "Liên đoàn Lao động thị xã Hồng Lĩnh",
@@ -116,17 +89,6 @@ DELEGATIONS = [
     "Công đoàn ngành Y tế",
     "Công đoàn Viên chức tỉnh",
 ]
-SHEET_HEADER = [
-    "STT",
-    "Họ và tên",
-    "Giới tính",
-    "Năm sinh",
-    "Đoàn đại biểu",
-    "Đơn vị",
-    "Chức vụ",
-    "Loại đại biểu",
-    "Số thẻ",
-]
 MOTIONS = [
     "Thông qua Báo cáo chính trị của Ban Chấp hành",
     "Thông qua Báo cáo kiểm điểm của Ban Chấp hành",
@@ -136,27 +98,6 @@ MOTIONS = [
 
 
 # --- the congress ------------------------------------------------------------------------
-
-
-def delegate_sheet(count: int, rng: random.Random) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(SHEET_HEADER)
-    for n in range(1, count + 1):
-        writer.writerow(
-            [
-                n,
-                f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
-                rng.choice(["Nam", "Nữ"]),
-                rng.randint(1965, 1998),
-                DELEGATIONS[n % len(DELEGATIONS)],
-                f"Công đoàn cơ sở số {n % 300 + 1}",
-                "Chủ tịch Công đoàn cơ sở",
-                "Chính thức",
-                f"{n:05d}",
-            ]
-        )
-    return buffer.getvalue().encode("utf-8-sig")
 
 
 @dataclass
@@ -206,7 +147,10 @@ async def set_up(delegates: int, sustained_polls: int, rng: random.Random) -> Co
             SYSTEM,
         )
         token = await delegate_services.stage_import(
-            congress_id, "dai_bieu.csv", delegate_sheet(delegates, rng), SYSTEM
+            congress_id,
+            "dai_bieu.csv",
+            harness.delegate_sheet(delegates, rng, DELEGATIONS, "Chủ tịch Công đoàn cơ sở"),
+            SYSTEM,
         )
         imported = await delegate_services.apply_import(congress_id, token, True, SYSTEM)
         assert imported.created == delegates, imported
@@ -251,88 +195,6 @@ async def counts_in_database(poll_ids: list[int]) -> tuple[int, int]:
         )
         ballots = await PollBallot.count().where(PollBallot.poll.is_in(poll_ids))
     return participations, ballots
-
-
-# --- the server --------------------------------------------------------------------------
-
-
-class AppServer:
-    """The real app under uvicorn, one worker, in a process of its own."""
-
-    def __init__(self) -> None:
-        self.log = VAR / "server.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, **APP_ENV}
-        if SERVER:
-            env["CONGRESS_DB_POOL_SIZE"] = "20"
-        with self.log.open("ab") as output:
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "congress.app:create_app",
-                    "--factory",
-                    "--host",
-                    HOST,
-                    "--port",
-                    str(PORT),
-                    "--log-level",
-                    "warning",
-                    "--backlog",
-                    "4096",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=output,
-                stderr=output,
-            )
-
-    async def wait_ready(self) -> None:
-        import httpx
-
-        async with httpx.AsyncClient(trust_env=False) as http:
-            for _ in range(400):
-                if self.process is not None and self.process.poll() is not None:
-                    break
-                try:
-                    if (await http.get(BASE_URL + "/login")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise RuntimeError(f"the server did not start:\n{self.log_tail()}")
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return math.nan
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
-def machine_busy_seconds() -> float:
-    """CPU time every process of the machine used so far: others share it with the run."""
-    ticks = [int(n) for n in Path("/proc/stat").read_text().split()[1:9]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the phones ---------------------------------------------------------------------------
@@ -461,7 +323,7 @@ async def timed(
 
 
 class CpuWatch:
-    def __init__(self, server: AppServer) -> None:
+    def __init__(self, server: harness.AppServer) -> None:
         self.server = server
         self.at = (server.cpu_seconds(), time.process_time(), machine_busy_seconds())
 
@@ -471,7 +333,9 @@ class CpuWatch:
         phase.machine_cpu = machine_busy_seconds() - self.at[2]
 
 
-async def burst(phones: list[Phone], server: AppServer, send: Any, rng: random.Random) -> Phase:
+async def burst(
+    phones: list[Phone], server: harness.AppServer, send: Any, rng: random.Random
+) -> Phase:
     """Every phone on its own open connection, released together and spread uniformly
     over one second: ``send(connection, phone, phase)`` once each."""
     phase = Phase()
@@ -494,7 +358,7 @@ async def burst(phones: list[Phone], server: AppServer, send: Any, rng: random.R
     return phase
 
 
-async def sustained(clients: int, seconds: float, server: AppServer, work: Any) -> Phase:
+async def sustained(clients: int, seconds: float, server: harness.AppServer, work: Any) -> Phase:
     """``clients`` connections running ``work(connection, phase)`` back to back."""
     phase = Phase()
     connections = [Connection() for _ in range(clients)]
@@ -589,15 +453,6 @@ class Presidium:
 
 
 # --- the report ---------------------------------------------------------------------------
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)] if ordered else math.nan
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else math.nan
 
 
 def row(label: str, phase: Phase) -> str:
@@ -695,49 +550,6 @@ def report(args: argparse.Namespace, results: Results, rss_mb: float, set_up_s: 
 # --- the run ------------------------------------------------------------------------------
 
 
-async def admin(statement: str) -> str:
-    import asyncpg
-
-    connection = await asyncpg.connect(SERVER)
-    try:
-        return str(await connection.fetchval(statement) or "")
-    finally:
-        await connection.close()
-
-
-def record_profile(pid: int, path: str) -> subprocess.Popen[bytes]:
-    """py-spy sampling the server without pausing it, so the latencies stay its own."""
-    Path(path).resolve().parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(  # noqa: S603 - py-spy from this venv, on our own server
-        [
-            str(Path(sys.executable).with_name("py-spy")),
-            "record",
-            "--pid",
-            str(pid),
-            "--rate",
-            "250",
-            "--threads",
-            "--nonblocking",
-            "--format",
-            "raw",
-            "--output",
-            str(Path(path).resolve()),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-
-
-@contextlib.contextmanager
-def profiled(pid: int, path: str | None) -> Any:
-    profiler = record_profile(pid, path) if path else None
-    try:
-        yield
-    finally:
-        if profiler is not None:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait(timeout=60)
-
-
 def profile_path(path: str | None, suffix: str) -> str | None:
     if path is None:
         return None
@@ -785,67 +597,65 @@ async def main() -> int:
 
     if SERVER:
         args.server_version = await admin("SHOW server_version")
-        await admin(f'CREATE DATABASE "{DB_NAME}"')
-    server = AppServer()
+    server = harness.AppServer(PORT, APP_ENV, pool_size=20 if SERVER else None, backlog=4096)
     ok = False
-    try:
-        started = time.perf_counter()
-        congress = await set_up(args.delegates, args.polls, rng)
-        set_up_s = time.perf_counter() - started
-        print(f"set up: {args.delegates} delegates, {1 + args.polls} polls in {set_up_s:.1f} s")
-        server.start()
-        await server.wait_ready()
-        phones = await sign_in(congress.cards, rng)
-        print(f"{len(phones)} phones signed in")
-        warm = Phase()
-        connection = Connection()
-        for phone in phones[:20]:
-            await read_list(connection, phone, warm)
-        connection.close()
-        if warm.errors:
-            raise RuntimeError(f"warm-up failed: {dict(warm.errors)}\n{server.log_tail()}")
-
-        list_burst = await burst(phones, server, read_list, rng)
-        with profiled(server.pid, profile_path(args.py_spy, "burst")):
-            vote_burst = await burst(phones, server, voter(congress.burst_poll), rng)
-        list_steady = await sustained(args.clients, args.seconds, server, rotating_reader(phones))
-
-        presidium = Presidium(congress)
+    async with harness.fresh_database():
         try:
-            burst_ok, burst_note = await seal_and_check(
-                presidium, congress, vote_burst.receipts, [congress.burst_poll]
+            started = time.perf_counter()
+            congress = await set_up(args.delegates, args.polls, rng)
+            set_up_s = time.perf_counter() - started
+            print(f"set up: {args.delegates} delegates, {1 + args.polls} polls in {set_up_s:.1f} s")
+            server.start()
+            await server.wait_until_up()
+            phones = await sign_in(congress.cards, rng)
+            print(f"{len(phones)} phones signed in")
+            warm = Phase()
+            connection = Connection()
+            for phone in phones[:20]:
+                await read_list(connection, phone, warm)
+            connection.close()
+            if warm.errors:
+                raise RuntimeError(f"warm-up failed: {dict(warm.errors)}\n{server.log_tail()}")
+
+            list_burst = await burst(phones, server, read_list, rng)
+            with harness.profiled(server.pid, profile_path(args.py_spy, "burst")):
+                vote_burst = await burst(phones, server, voter(congress.burst_poll), rng)
+            list_steady = await sustained(
+                args.clients, args.seconds, server, rotating_reader(phones)
             )
-            for poll_id in congress.sustained_polls:
-                await presidium.post(f"/{poll_id}/open")
-            with profiled(server.pid, profile_path(args.py_spy, "sustained")):
-                vote_steady = await sustained(
-                    args.clients,
-                    args.seconds,
-                    server,
-                    rotating_voter(phones, congress.sustained_polls),
+
+            presidium = Presidium(congress)
+            try:
+                burst_ok, burst_note = await seal_and_check(
+                    presidium, congress, vote_burst.receipts, [congress.burst_poll]
                 )
-            steady_ok, steady_note = await seal_and_check(
-                presidium, congress, vote_steady.receipts, congress.sustained_polls
+                for poll_id in congress.sustained_polls:
+                    await presidium.post(f"/{poll_id}/open")
+                with harness.profiled(server.pid, profile_path(args.py_spy, "sustained")):
+                    vote_steady = await sustained(
+                        args.clients,
+                        args.seconds,
+                        server,
+                        rotating_voter(phones, congress.sustained_polls),
+                    )
+                steady_ok, steady_note = await seal_and_check(
+                    presidium, congress, vote_steady.receipts, congress.sustained_polls
+                )
+            finally:
+                await presidium.close()
+            results = Results(
+                list_burst,
+                vote_burst,
+                list_steady,
+                vote_steady,
+                burst_ok and steady_ok,
+                f"burst: {burst_note}; sustained: {steady_note}",
             )
+            ok = report(args, results, server.peak_rss_mb(), set_up_s)
+            if not ok and (vote_burst.errors or vote_steady.errors):
+                print(f"\nserver log (tail):\n{server.log_tail()}")
         finally:
-            await presidium.close()
-        results = Results(
-            list_burst,
-            vote_burst,
-            list_steady,
-            vote_steady,
-            burst_ok and steady_ok,
-            f"burst: {burst_note}; sustained: {steady_note}",
-        )
-        ok = report(args, results, server.peak_rss_mb(), set_up_s)
-        if not ok and (vote_burst.errors or vote_steady.errors):
-            print(f"\nserver log (tail):\n{server.log_tail()}")
-    finally:
-        server.stop()
-        if SERVER:
-            with contextlib.suppress(Exception):
-                await admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        shutil.rmtree(VAR, ignore_errors=True)
+            server.stop()
     return 0 if ok else 1
 
 
