@@ -15,11 +15,12 @@ from litestar import Controller, Request, Response, WebSocket, delete, get, put,
 from litestar.exceptions import WebSocketDisconnect, WebSocketException
 from litestar.params import JSONBody, QueryParameter
 
+from congress import database
 from congress import services as congress_services
 from congress.accounts import Permission
 from congress.auth import origin_allowed, require
 from congress.controllers import CongressId, ItemId, who
-from congress.errors import NotFound
+from congress.errors import declares_errors
 from congress.eventlog import RecordedEvent
 from congress.i18n import current_language
 from documents import services as document_services
@@ -56,6 +57,7 @@ NOW_TYPES = {
 DOCUMENT_TYPES = {"DocumentReleased", "DocumentWithdrawn", "DocumentUpdated"}
 
 
+@declares_errors
 class StreamController(Controller):
     """Each sitting's stream: a YouTube or Facebook video, or an HLS playlist."""
 
@@ -136,6 +138,20 @@ async def feed_message(congress_id: int, event: RecordedEvent) -> str | None:
     return msgspec.json.encode(message).decode()
 
 
+_known_congresses: set[int] = set()
+
+
+async def _exists(congress_id: int) -> bool:
+    """Whether the congress exists; remembered once seen, so that thousands of readers
+    opening the page at once cost one query, not one each."""
+    if congress_id in _known_congresses:
+        return True
+    if await database.query("SELECT 1 AS ok FROM congress WHERE id = {}", congress_id):
+        _known_congresses.add(congress_id)
+        return True
+    return False
+
+
 def _closer(socket: WebSocket[Any, Any, Any]) -> Callable[[int], Awaitable[None]]:
     async def close(code: int) -> None:
         await socket.close(code=code)
@@ -186,10 +202,8 @@ class LiveFeeds(Controller):
         """
         if not origin_allowed(socket, socket.app.state.settings.public_url):
             raise WebSocketException(detail="bad_origin", code=4403)
-        try:
-            await congress_services.get_congress(congress_id)
-        except NotFound:
-            raise WebSocketException(detail="congress_not_found", code=4404) from None
+        if not await _exists(congress_id):
+            raise WebSocketException(detail="congress_not_found", code=4404)
         await socket.accept()
         fan_out = fan_out_of(socket.app, feed_message)
         reader = Reader(socket.send_text, _closer(socket), current_language.get(), after)
