@@ -281,3 +281,68 @@ def archive_import(file: Path) -> None:
     except CongressError as exc:
         raise click.ClickException(translate(exc.message, **exc.params)) from None
     click.echo(f"Imported as congress {congress_id}.")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup(file: Path) -> None:
+    """Back up the database, the secret key and the stored files into one file (mode 600),
+    while the server runs."""
+    from congress.backup import BackupError, create_backup
+    from congress.settings import get_settings
+    from documents.storage import file_store
+
+    try:
+        report = asyncio.run(create_backup(file, get_settings(), file_store()))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    for sha in report.missing:
+        click.echo(f"missing or changed in the store, left out: {sha}")
+    click.echo(
+        f"Backup of the {report.engine} database and {report.files} files written to {file}.\n"
+        f"Fingerprint (sha256 of manifest.json): {report.fingerprint}\n"
+        "It holds the secret key: keep it as safe as the server itself."
+    )
+    if report.missing:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(file: Path) -> None:
+    """Restore a backup into an empty instance, then verify every stored file."""
+    from congress.backup import BackupError, restore_backup
+    from congress.settings import get_settings
+    from documents.archive import verify_store
+    from documents.storage import file_store
+
+    try:
+        restored = asyncio.run(restore_backup(file, get_settings(), file_store()))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Restored the backup of {restored.created_at} (version {restored.app_version}, "
+        f"fingerprint {restored.fingerprint}): the {restored.engine} database, "
+        f"{restored.files} files and the secret key."
+    )
+    if restored.secret_key_overridden:
+        click.echo(
+            "Warning: CONGRESS_SECRET_KEY is set and differs from the backup's key, now in "
+            "var/secret_key: cards and sessions from before open nothing until it is unset."
+        )
+
+    async def migrate_and_verify() -> Any:
+        await _migrate()
+        return await verify_store()
+
+    report = _run(migrate_and_verify())
+    for sha in report.missing:
+        click.echo(f"missing: {sha}")
+    for sha in report.changed:
+        click.echo(f"changed: {sha}")
+    click.echo(
+        f"{report.checked} files checked, {len(report.missing)} missing, "
+        f"{len(report.changed)} changed"
+    )
+    if not report.ok:
+        raise SystemExit(1)
