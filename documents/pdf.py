@@ -11,6 +11,7 @@ import asyncio
 import mimetypes
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -92,6 +93,24 @@ async def render_pdf_apart(template: str, **context: Any) -> bytes:
     rendered here, in the caller's language, and laid out there.
     """
     html = make_environment().get_template(template).render(**context)
-    return await asyncio.get_running_loop().run_in_executor(
-        _process_pool(), write_pdf, html, _STATIC_BASE
-    )
+    return await write_pdf_apart(html)
+
+
+async def write_pdf_apart(html: str) -> bytes:
+    """write_pdf in the worker process; in a thread when the worker has died."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(
+            _process_pool(), write_pdf, html, _STATIC_BASE
+        )
+    except BrokenProcessPool:
+        # The worker died (killed, out of memory): a new one next time; this paper in a
+        # thread, so that it is made all the same.
+        _forget_pool()
+        return await asyncio.to_thread(write_pdf, html, _STATIC_BASE)
+
+
+def _forget_pool() -> None:
+    global _apart
+    broken, _apart = _apart, None
+    if broken is not None:
+        broken.shutdown(wait=False, cancel_futures=True)
