@@ -23,6 +23,7 @@ from congress.database import query
 from congress.errors import InvalidInput, NotFound
 from congress.eventlog import Actor, Change
 from congress.i18n import N_, translate
+from congress.schemas import Input
 from congress.tables import Delegate
 from congress.templating import DELEGATE_KIND_LABELS
 
@@ -38,7 +39,7 @@ MESSAGES = {
 }
 
 
-class ScanIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class ScanIn(Input):
     nonce: str
     sitting_id: int
     code: str | None = None

@@ -27,10 +27,11 @@ from congress import services as congress_services
 from congress.auth import origin_allowed
 from congress.controllers import ItemId
 from congress.delegates.services import search_delegates
-from congress.errors import InvalidInput, NotFound, NotSignedIn
+from congress.errors import InvalidInput, NotFound, NotSignedIn, declares_errors
 from congress.eventlog import RecordedEvent, congress_channel
 from congress.i18n import N_
 from congress.ratelimit import MemoryRateLimiter
+from congress.schemas import NO_NUL
 from congress.tables import Delegate
 from congress.templating import page
 from documents.storage import file_store
@@ -140,6 +141,7 @@ class ScanBatch(msgspec.Struct, forbid_unknown_fields=True):
     scans: Annotated[list[attendance.ScanIn], msgspec.Meta(max_length=BATCH_LIMIT)]
 
 
+@declares_errors
 class DeviceController(Controller):
     path = "/api/checkin/device"
     tags = ["check-in tablets"]
@@ -190,7 +192,7 @@ class DeviceController(Controller):
     async def search(
         self,
         request: Request[Any, Any, Any],
-        q: Annotated[str, QueryParameter(max_length=100)] = "",
+        q: Annotated[str, QueryParameter(max_length=100, pattern=NO_NUL)] = "",
         sitting: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
     ) -> dict[str, Any]:
         device = this_device(request)

@@ -14,8 +14,10 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 from congress import accounts, services
 from congress.accounts import Permission, SignedInAccount
 from congress.auth import require, require_same_origin, signed_in
+from congress.errors import declares_errors
 from congress.eventlog import RecordedEvent, congress_channel, events_of
 from congress.schemas import (
+    NO_NUL,
     AgendaItemIn,
     AgendaItemOut,
     CongressIn,
@@ -29,6 +31,7 @@ from congress.schemas import (
 
 CongressId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
 ItemId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+EventType = Annotated[str, msgspec.Meta(max_length=100, pattern=NO_NUL)]
 
 
 def who(request: Request[Any, Any, Any]) -> SignedInAccount:
@@ -81,6 +84,7 @@ class Changed(msgspec.Struct):
     changed: list[str]
 
 
+@declares_errors
 class CongressController(Controller):
     path = "/api/congresses"
     tags = ["congresses"]
@@ -204,6 +208,7 @@ def event_out(event: RecordedEvent) -> EventOut:
     )
 
 
+@declares_errors
 class EventLogController(Controller):
     path = "/api/congresses/{congress_id:int}/events"
     tags = ["event log"]
@@ -213,7 +218,9 @@ class EventLogController(Controller):
     async def list_events(
         self,
         congress_id: CongressId,
-        event_type: Annotated[list[str] | None, QueryParameter(name="type", max_items=50)] = None,
+        event_type: Annotated[
+            list[EventType] | None, QueryParameter(name="type", max_items=50)
+        ] = None,
         after: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
     ) -> list[EventOut]:
@@ -278,6 +285,7 @@ class AccountOut(msgspec.Struct):
     active: bool
 
 
+@declares_errors
 class AccountController(Controller):
     path = "/api/accounts"
     tags = ["accounts"]

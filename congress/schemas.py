@@ -20,7 +20,19 @@ Ids = Annotated[list[int], msgspec.Meta(max_length=1000)]
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Base of request bodies: unknown fields are refused, not ignored."""
+    """Base of request bodies: unknown fields are refused, not ignored; so is a NUL
+    character in any text, which PostgreSQL cannot store."""
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            texts = value if isinstance(value, list) else [value]
+            if any(isinstance(text, str) and "\x00" in text for text in texts):
+                raise ValueError(f"`{name}` may not contain a NUL character")
+
+
+# A query parameter's text, without the NUL character PostgreSQL cannot compare with.
+NO_NUL = r"^[^\x00]*$"
 
 
 class CongressIn(Input):

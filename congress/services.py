@@ -217,6 +217,7 @@ def _check_permutation(given: list[int], existing: list[int]) -> None:
 
 async def reorder_sittings(congress_id: int, ids: list[int], actor: Actor) -> None:
     async with Change(congress_id, actor) as change:
+        await get_congress(congress_id)
         existing = await Sitting.select(Sitting.id).where(Sitting.congress == congress_id)
         _check_permutation(ids, [r["id"] for r in existing])
         for ordinal, sitting_id in enumerate(ids, start=1):

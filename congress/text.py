@@ -35,6 +35,7 @@ _TONES = {"\u0300": "1", "\u0309": "2", "\u0303": "3", "\u0301": "4", "\u0323": 
 # (C, en_US, ICU) orders the keys exactly as Vietnamese does.
 _RANKS = "123456789abcdefghijklmnopqrstu"
 _OTHER = "v"
+SORT_KEY_LENGTH = 220  # congress.tables.Delegate.sort_key
 
 
 def _collation(word: str) -> tuple[str, str]:
@@ -57,4 +58,6 @@ def name_sort_key(full_name: str) -> str:
     collated = [_collation(w) for w in ordered]
     primary = "0".join(letters for letters, _ in collated)
     secondary = "0".join(tones for _, tones in collated)
-    return f"{primary}00{secondary}"
+    # The column holds 220 characters: a long name's key (about four times the name) is cut,
+    # which only loses the order among names whose first 220 characters of key are equal.
+    return f"{primary}00{secondary}"[:SORT_KEY_LENGTH]

@@ -16,9 +16,10 @@ from litestar.response import File
 from congress.accounts import Permission
 from congress.auth import require, signed_in
 from congress.controllers import Changed, CongressId, ItemId
-from congress.errors import NotFound
+from congress.errors import NotFound, declares_errors
 from congress.forms import parse_form
 from congress.i18n import N_
+from congress.schemas import NO_NUL
 from congress.services import get_congress
 from documents import search, services
 from documents.extraction import PageNotFound, render_page
@@ -144,6 +145,7 @@ async def page_image(version: dict[str, Any], page: int, width: int) -> Response
     )
 
 
+@declares_errors
 class DocumentController(Controller):
     path = "/api/congresses/{congress_id:int}/documents"
     tags = ["archive"]
@@ -191,7 +193,7 @@ class DocumentController(Controller):
         self,
         request: Request[Any, Any, Any],
         congress_id: CongressId,
-        q: Annotated[str, QueryParameter(max_length=200)] = "",
+        q: Annotated[str, QueryParameter(max_length=200, pattern=NO_NUL)] = "",
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=100_000)] = 0,
     ) -> SearchOut:
@@ -313,6 +315,7 @@ class DocumentController(Controller):
         return await page_image(version, page, width)
 
 
+@declares_errors
 class ArchiveController(Controller):
     path = "/api/congresses/{congress_id:int}/archive"
     tags = ["archive"]

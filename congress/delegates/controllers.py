@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
@@ -27,8 +28,10 @@ from congress.delegates.schemas import (
     PreviewRowOut,
     ProblemOut,
 )
+from congress.errors import declares_errors
 from congress.i18n import translate
 from congress.problems import problem_message
+from congress.schemas import NO_NUL
 from congress.services import get_congress
 
 
@@ -86,6 +89,7 @@ def preview_out(preview: services.ImportPreview) -> ImportPreviewOut:
     )
 
 
+@declares_errors
 class DelegateController(Controller):
     path = "/api/congresses/{congress_id:int}"
     tags = ["delegates"]
@@ -129,7 +133,7 @@ class DelegateController(Controller):
     async def list_delegates(
         self,
         congress_id: CongressId,
-        q: Annotated[str, QueryParameter(max_length=200)] = "",
+        q: Annotated[str, QueryParameter(max_length=200, pattern=NO_NUL)] = "",
         delegation: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
         kind: FromQuery[DelegateKind | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
@@ -164,6 +168,15 @@ class DelegateController(Controller):
         )
 
 
+@dataclass
+class ImportUpload:
+    """The spreadsheet as a form field: a form without it is refused (Litestar answers a
+    bare ``UploadFile`` body without a file with a 500)."""
+
+    data: UploadFile
+
+
+@declares_errors
 class DelegateImportController(Controller):
     path = "/api/congresses/{congress_id:int}/delegate-imports"
     tags = ["delegates"]
@@ -174,12 +187,12 @@ class DelegateImportController(Controller):
         self,
         request: Request[Any, Any, Any],
         congress_id: CongressId,
-        data: Annotated[UploadFile, Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[ImportUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
     ) -> ImportPreviewOut:
         """Upload a CSV or XLSX file; nothing is written to the delegates until it is applied."""
-        content = await data.read()
+        content = await data.data.read()
         token = await services.stage_import(
-            congress_id, data.filename or "", content, who(request).actor
+            congress_id, data.data.filename or "", content, who(request).actor
         )
         return preview_out(await services.preview_import(congress_id, token))
 

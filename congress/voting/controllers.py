@@ -11,6 +11,7 @@ from litestar.params import JSONBody, PathParameter
 from congress.accounts import Permission
 from congress.auth import require
 from congress.controllers import CongressId, Created, ItemId, who
+from congress.errors import declares_errors
 from congress.services import get_congress
 from congress.voting import chain, services
 from congress.voting.schemas import (
@@ -80,6 +81,7 @@ async def _status(congress_id: int, poll_id: int) -> Status:
     return Status(poll_id=poll_id, status=poll["status"], has_result=bool(poll["result"]))
 
 
+@declares_errors
 class PollController(Controller):
     path = "/api/congresses/{congress_id:int}/polls"
     tags = ["polls"]

@@ -11,6 +11,7 @@ from litestar.params import JSONBody, QueryParameter
 from congress.accounts import Permission
 from congress.auth import require
 from congress.controllers import CongressId, Created, ItemId, who
+from congress.errors import declares_errors
 from congress.services import get_congress
 from documents.portal import delegate_guard, me
 from livestream.speakers import services
@@ -31,6 +32,7 @@ SittingQuery = Annotated[int | None, QueryParameter(name="sitting", ge=1, le=2**
 RUN = [require(Permission.RUN_SPEAKERS)]
 
 
+@declares_errors
 class SpeakerController(Controller):
     path = "/api/congresses/{congress_id:int}/speakers"
     tags = ["speakers"]

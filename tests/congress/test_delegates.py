@@ -170,3 +170,37 @@ def test_the_sort_key_follows_the_vietnamese_alphabet() -> None:
         "Hồ Văn Ôn",
         "Hồ Văn Ơn",
     ]
+
+
+async def test_a_name_as_long_as_allowed_is_stored_and_sorted(admin, congress_with_people):
+    # Found by tests/congress/test_api_fuzz.py on PostgreSQL: the sort key of a long name
+    # (about four times its length) did not fit its column (a 500).
+    congress_id, _ = congress_with_people
+    long_name = "Nguyễn " * 28 + "Anh"
+    response = await admin.post(
+        f"/api/congresses/{congress_id}/delegates", json={"full_name": long_name, "kind": "guest"}
+    )
+    assert response.status_code == 201
+    listed = (await admin.get(f"/api/congresses/{congress_id}/delegates")).json()
+    assert long_name in [d["full_name"] for d in listed["delegates"]]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/delegates?q=Nguy%00n", None),
+        ("POST", "/delegates", {"full_name": "Nguyễn\u0000 Thị Hạnh", "kind": "official"}),
+        ("POST", "/delegations", {"code": "X", "name": "Công đoàn\u0000"}),
+        ("GET", "/events?type=Delegate%00Added", None),
+    ],
+)
+async def test_text_with_a_nul_character_is_refused(
+    admin, congress_with_people, method, path, body
+):
+    # Found by tests/congress/test_api_fuzz.py on PostgreSQL, which cannot store or compare
+    # text with NUL in it (a 500); SQLite took it.
+    congress_id, _ = congress_with_people
+    url = f"/api/congresses/{congress_id}{path}"
+    response = await (admin.get(url) if body is None else admin.send(method, url, json=body))
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_input"

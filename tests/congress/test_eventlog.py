@@ -125,3 +125,11 @@ def test_every_event_is_documented_and_has_a_sender(name: str) -> None:
     assert event.__doc__, f"{name} needs a docstring"
     assert "Sent by" in event.__doc__, f"{name}'s docstring must name its sender"
     assert name in _constructed_names(), f"no code sends {name}"
+
+
+async def test_reordering_the_sittings_of_no_congress_is_not_found(admin) -> None:
+    # Found by tests/congress/test_api_fuzz.py: an empty order of a missing congress was a
+    # permutation of its no sittings, and the event it recorded had no congress (a 500).
+    response = await admin.put(f"/api/congresses/{2**31 - 2}/sittings/order", json={"ids": []})
+    assert response.status_code == 404
+    assert response.json()["code"] == "congress_not_found"

@@ -251,3 +251,13 @@ async def test_the_cli_imports_a_file(tmp_path, make_congress):
     assert result.exit_code == 0, result.output
     assert "3 new" in result.output
     assert len(await names_in(congress_id)) == 3
+
+
+async def test_an_upload_without_the_file_is_refused(admin, congress_with_delegations):
+    # Found by tests/congress/test_api_fuzz.py: a form without a file was a 500.
+    response = await admin.post(
+        f"/api/congresses/{congress_with_delegations}/delegate-imports",
+        files={"other": ("ds.csv", csv_bytes(*ROWS), "text/csv")},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_input"
