@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import html
 import logging
 import re
 import time
@@ -16,6 +17,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
@@ -24,14 +26,21 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    BeforeMessageSendHookHandler,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
 from congress import database, i18n
 from congress.auth import LanguageMiddleware, SessionMiddleware
 from congress.errors import CongressError
 from congress.eventlog import RecordedEvent, congress_channel, use_event_bus
 from congress.i18n import N_
-from congress.settings import Settings, get_settings
+from congress.settings import Settings, check_settings, get_settings
 from congress.templating import STATIC_DIRS, make_environment, page
 
 log = logging.getLogger("congress")
@@ -160,9 +169,10 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 
 class RedactCardTokens(logging.Filter):
-    """Card tokens are secrets: the access log shows /D/… instead of the token."""
+    """Card tokens, screen keys and pairing codes are secrets: the access log shows /D/…,
+    /S/… and /P/… instead of them."""
 
-    pattern = re.compile(r"(/[DdSs]/)[A-Za-z0-9]{8,64}")
+    pattern = re.compile(r"(/[DdPpSs]/)[A-Za-z0-9]{8,64}")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
@@ -195,8 +205,82 @@ def server_timing(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+# Every HTML page: our own scripts, styles and fonts only, no inline script or style, no
+# plugin, no framing. Pictures may be data: (QR codes) or blob: (the scan page's camera
+# frames), media blob: (HLS through Media Source). The sockets are named for the request's
+# host besides 'self', as on the live page: Safari before 15.4 did not count ws: as 'self'.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'{sockets}; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+# Framed by our own pages: the console's document viewer shows a PDF in an iframe.
+FRAMED_BY_OUR_PAGES = re.compile(r"^/api/congresses/\d+/documents/\d+/versions/\d+/file$")
+HSTS = "max-age=31536000"
+CSRF_COOKIE = "congress_csrf"
+CSRF_HEADER = "x-csrf-token"
+
+
+def security_headers(hsts: bool) -> BeforeMessageSendHookHandler:
+    """A before-send hook adding the security headers to every response, error pages and
+    404s included. A header a handler set itself wins: the live page's policy (framed by
+    any site), the delegate pages' ``no-referrer``."""
+
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        headers = MutableScopeHeaders.from_message(message)
+        path: str = scope["path"]
+        defaults = {"x-content-type-options": "nosniff", "referrer-policy": "same-origin"}
+        if not path.startswith("/live/"):
+            framing = "SAMEORIGIN" if FRAMED_BY_OUR_PAGES.match(path) else "DENY"
+            defaults["x-frame-options"] = framing
+        if hsts:
+            defaults["strict-transport-security"] = HSTS
+        if headers.get("content-type", "").startswith("text/html"):
+            defaults["content-security-policy"] = page_policy(scope)
+        for name, value in defaults.items():
+            if name not in headers:
+                headers[name] = value
+
+    return add_headers
+
+
+def page_policy(scope: Scope) -> str:
+    host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+    sockets = f" ws://{host} wss://{host}" if _HOST.match(host) else ""
+    return PAGE_POLICY.format(sockets=sockets)
+
+
+class SwaggerPage(SwaggerRenderPlugin):
+    """Swagger UI on /schema, started by a static script (congress/static/swagger-init.js)
+    that fetches the schema: the page falls under the same policy as every other page."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        title = html.escape(str(openapi_schema["info"]["title"]))
+        return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="{self.css_url}">
+<script src="{self.js_url}" defer></script>
+<script src="{self.standalone_preset_js_url}" defer></script>
+<script src="/static/swagger-init.js" defer></script>
+</head>
+<body>
+<div id="swagger-container" data-spec="/schema/openapi.json"
+  data-csrf-cookie="{CSRF_COOKIE}" data-csrf-header="{CSRF_HEADER}"></div>
+</body>
+</html>
+""".encode()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    check_settings(settings)
     from checkin.console import AttendancePages, DevicePages
     from checkin.controllers import DeviceController, Pairing, ScanPage
     from checkin.pages import CardPages
@@ -290,11 +374,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
-            cookie_name="congress_csrf",
+            cookie_name=CSRF_COOKIE,
             cookie_secure=settings.secure_cookies,
             cookie_httponly=False,  # the API page and our scripts send it back as a header
             cookie_samesite="strict",
-            header_name="x-csrf-token",
+            header_name=CSRF_HEADER,
             # The card address is opened by a phone camera: a GET with no form to protect.
             # Tablets prove themselves with a header a foreign page cannot send (see
             # checkin.controllers), not with a form token.
@@ -311,7 +395,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "the CSRF cookie are sent with each request.",
             path="/schema",
             render_plugins=[
-                SwaggerRenderPlugin(
+                SwaggerPage(
                     js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
                     css_url="/static/vendor/swagger-ui/swagger-ui.css",
                     standalone_preset_js_url="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
@@ -325,6 +409,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HTTPException: handle_http_error,
             Exception: handle_unexpected,
         },
+        before_send=[security_headers(hsts=settings.secure_cookies)],
         request_max_body_size=20 * 1024 * 1024,
         debug=settings.debug,
     )

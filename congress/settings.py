@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 ENV_PREFIX = "CONGRESS_"
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -38,6 +39,37 @@ class Settings(msgspec.Struct, frozen=True):
     @property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
+
+
+class UnsafeSettings(SystemExit):
+    """The settings would serve the public badly: the app refuses to start.
+
+    A SystemExit, so that every way of starting the app (``congress serve``, uvicorn, the
+    Litestar CLI) stops with this message and a non-zero status instead of a traceback.
+    """
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuses what is fine on a laptop but dangerous once the public URL is https: a guessable
+    secret (it signs the CSRF tokens) and debug mode (it shows stack traces to anyone)."""
+    if not settings.secure_cookies:
+        return
+    problems = []
+    if len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(
+            f"{ENV_PREFIX}SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters; "
+            f"unset it to have one generated, or set a long random one "
+            f"(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    if settings.debug:
+        problems.append(
+            f"{ENV_PREFIX}DEBUG is on: error pages would show stack traces; set it to 0."
+        )
+    if problems:
+        raise UnsafeSettings(
+            f"Refusing to start with {ENV_PREFIX}PUBLIC_URL={settings.public_url}:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
 
 
 def _env(name: str, default: str = "") -> str:
