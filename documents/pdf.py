@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from congress.templating import STATIC_DIRS, make_environment
 
+_STATIC_BASE = Path(STATIC_DIRS[0]).resolve().as_uri() + "/"  # relative URLs in our pages
 _ALLOWED_ROOTS = [Path(d).resolve() for d in STATIC_DIRS]
 
 
@@ -67,11 +68,10 @@ def write_pdf(html: str, base_url: str) -> bytes:
 def render_pdf(template: str, **context: Any) -> bytes:
     """A Jinja template (with the app's translations) rendered to PDF bytes."""
     html = make_environment().get_template(template).render(**context)
-    return write_pdf(html, Path(STATIC_DIRS[0]).resolve().as_uri() + "/")
+    return write_pdf(html, _STATIC_BASE)
 
 
 _apart: ProcessPoolExecutor | None = None
-_STATIC_BASE = Path(STATIC_DIRS[0]).resolve().as_uri() + "/"
 
 
 def _process_pool() -> ProcessPoolExecutor:

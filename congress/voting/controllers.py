@@ -11,9 +11,10 @@ from litestar.params import JSONBody, PathParameter
 from congress.accounts import Permission
 from congress.auth import require
 from congress.controllers import CongressId, Created, ItemId, who
-from congress.errors import declares_errors
+from congress.errors import Conflict, declares_errors
+from congress.i18n import N_
 from congress.services import get_congress
-from congress.voting import chain, services
+from congress.voting import chain, protocol, services
 from congress.voting.schemas import (
     HandOutIn,
     OptionOut,
@@ -198,9 +199,6 @@ class PollController(Controller):
     async def receipts(self, congress_id: CongressId, poll_id: ItemId) -> Receipts:
         poll = await services.get_poll(congress_id, poll_id)
         if poll["status"] not in {"closed", "published"}:
-            from congress.errors import Conflict
-            from congress.i18n import N_
-
             raise Conflict(
                 "poll_not_closed", N_("The receipts are listed once the poll is closed.")
             )
@@ -221,6 +219,4 @@ async def _file_protocol_if_ready(
     request: Request[Any, Any, Any], congress_id: int, poll_id: int
 ) -> None:
     """Files the tally protocol (biên bản kiểm phiếu) once the result is there."""
-    from congress.voting import protocol
-
     await protocol.file_if_ready(congress_id, poll_id, who(request).actor)

@@ -17,6 +17,7 @@ import msgspec
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.query.mixins import OnConflictAction
 
+from checkin import attendance
 from congress import database
 from congress.errors import Conflict, InvalidInput, NotFound
 from congress.eventlog import SYSTEM, Actor, Change
@@ -26,6 +27,7 @@ from congress.tables import Delegate, Sitting
 from congress.voting import chain, events, rules
 from congress.voting.schemas import (
     BallotIn,
+    CandidateIn,
     HandOutIn,
     PaperCountsIn,
     PollIn,
@@ -53,6 +55,7 @@ VOTERS = {
 }
 BY_PHONE = {"phone", "phone_and_paper"}
 BY_PAPER = {"paper", "phone_and_paper"}
+RUNOFF_SUFFIX = "bầu bổ sung"
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed back
 
 
@@ -367,9 +370,7 @@ async def create_runoff(congress_id: int, poll_id: int, actor: Actor) -> int:
     result = result_of(poll)
     if result is None or not result.tied:
         raise Conflict("no_tie", N_("This poll has no tie to resolve."))
-    if await Poll.exists().where((Poll.runoff_of == poll_id) & (Poll.status != "draft")) or (
-        await Poll.exists().where(Poll.runoff_of == poll_id)
-    ):
+    if await Poll.exists().where(Poll.runoff_of == poll_id):
         raise Conflict("runoff_exists", N_("The runoff of this poll exists already."))
     by_key = {o["key"]: o for o in poll["options"]}
     data = PollIn(
@@ -391,12 +392,7 @@ async def create_runoff(congress_id: int, poll_id: int, actor: Actor) -> int:
     return await create_poll(congress_id, data, actor, runoff_of=poll_id)
 
 
-RUNOFF_SUFFIX = "bầu bổ sung"
-
-
-def _candidate(option: dict[str, Any]) -> Any:
-    from congress.voting.schemas import CandidateIn
-
+def _candidate(option: dict[str, Any]) -> CandidateIn:
     return CandidateIn(name=option["label"], note=option["note"], delegate_id=option["delegate"])
 
 
@@ -404,8 +400,6 @@ def _candidate(option: dict[str, Any]) -> Any:
 
 
 async def open_poll(congress_id: int, poll_id: int, actor: Actor) -> None:
-    from checkin import attendance
-
     async with Change(congress_id, actor) as change:
         poll = await _locked(congress_id, poll_id)
         if poll["status"] != "draft":
