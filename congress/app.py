@@ -73,14 +73,14 @@ class ChannelsEventBus:
 
 def channels_backend(settings: Settings) -> ChannelsBackend:
     """In one process, events go from memory to the subscribers; with a Redis URL, through
-    Redis pub/sub, so a screen on instance A sees a change made through instance B. Neither
-    keeps history: a screen's state comes from the database, and what it missed from the
-    event log by sequence number."""
+    Redis pub/sub, so a screen on instance A sees a change made through instance B, mended
+    from the event log when Redis loses a message (congress.live_backend). Neither keeps
+    history: a screen's state comes from the database, and what it missed from the event
+    log by sequence number."""
     if settings.redis_url:
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-        from redis.asyncio import Redis
+        from congress.live_backend import CongressRedisBackend
 
-        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+        return CongressRedisBackend(settings.redis_url)
     return MemoryChannelsBackend(history=0)
 
 
