@@ -163,6 +163,9 @@ async def _resolve(
     if not rows:
         return "unknown_card", None, "card", None
     card = rows[0]
+    # Another congress's card is that and nothing more: its state is not this door's business.
+    if card["card_congress"] != device.congress_id:
+        return "other_congress", None, "card", None
     if card["card_status"] != "active":
         return (
             _CARD_PROBLEMS.get(card["card_status"], "unknown_card"),
@@ -170,8 +173,6 @@ async def _resolve(
             "card",
             None,
         )
-    if card["card_congress"] != device.congress_id:
-        return "other_congress", None, "card", None
     return None, card["card_delegate"], "card", card
 
 

@@ -17,7 +17,7 @@ from checkin import attendance, devices
 from checkin.controllers import live_counts
 from congress import services as congress_services
 from congress.accounts import Permission
-from congress.auth import require, require_same_origin, signed_in
+from congress.auth import refuse, require, require_same_origin, signed_in
 from congress.controllers import CongressId, ItemId
 from congress.errors import CongressError
 from congress.forms import read_form
@@ -204,7 +204,10 @@ class AttendancePages(Controller):
         congress_id: CongressId,
         sitting: SittingQuery = None,
     ) -> None:
-        current = await congress_services.current_sitting(congress_id, sitting)
+        try:
+            current = await congress_services.current_sitting(congress_id, sitting)
+        except CongressError as error:  # no such congress, or no sitting yet: 4404
+            refuse(socket, error)
         await socket.accept()
         await live_counts(
             socket, socket.app.plugins.get(ChannelsPlugin), congress_id, current["id"]

@@ -186,6 +186,10 @@ async def _shown(delegate_ids: list[int]) -> dict[int, dict[str, str]]:
 
 async def revoke_card(congress_id: int, delegate_id: int, actor: Actor) -> bool:
     async with Change(congress_id, actor) as change:
+        if not await Delegate.exists().where(
+            (Delegate.id == delegate_id) & (Delegate.congress == congress_id)
+        ):
+            raise NotFound("delegate_not_found", N_("This delegate does not exist."))
         revoked = (
             await DelegateCard.update(
                 {DelegateCard.status: "revoked", DelegateCard.ended_at: _now()}

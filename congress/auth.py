@@ -69,7 +69,10 @@ def require(permission: Permission) -> Any:
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if not signed_in(connection).can(permission):
-            raise PermissionDenied("permission_denied", N_("Your role does not allow this."))
+            refuse(
+                connection,
+                PermissionDenied("permission_denied", N_("Your role does not allow this.")),
+            )
 
     guard.__name__ = f"require_{permission.value}"
     return guard

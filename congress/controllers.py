@@ -13,8 +13,8 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from congress import accounts, services
 from congress.accounts import Permission, SignedInAccount
-from congress.auth import require, require_same_origin, signed_in
-from congress.errors import declares_errors
+from congress.auth import refuse, require, require_same_origin, signed_in
+from congress.errors import CongressError, declares_errors
 from congress.eventlog import RecordedEvent, congress_channel, events_of
 from congress.schemas import (
     NO_NUL,
@@ -236,7 +236,10 @@ class EventLogController(Controller):
         after: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
     ) -> None:
         """Every event after ``after``: first the missed ones from the log, then live."""
-        await services.get_congress(congress_id)
+        try:
+            await services.get_congress(congress_id)
+        except CongressError as error:  # no such congress: closed with 4404
+            refuse(socket, error)
         channels = socket.app.plugins.get(ChannelsPlugin)
         await socket.accept()
         # Subscribe before reading the log, so nothing committed in between is lost;

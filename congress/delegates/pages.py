@@ -99,7 +99,9 @@ class DelegatePages(Controller):
                 congress_id, parse_form(DelegateIn, form), signed_in(request).actor
             )
         except CongressError as exc:
-            return await self._delegate_form(request, congress_id, form, 422, **error_context(exc))
+            return await self._delegate_form(
+                request, congress_id, form, exc.status_code, **error_context(exc)
+            )
         return Redirect(f"/console/congresses/{congress_id}/delegates/{delegate_id}?notice=created")
 
     @get("/delegates/{delegate_id:int}", guards=[require(Permission.VIEW_DELEGATES)])
@@ -130,7 +132,10 @@ class DelegatePages(Controller):
             )
         except CongressError as exc:
             form["id"] = delegate_id
-            return await self._delegate_form(request, congress_id, form, 422, **error_context(exc))
+            # A delegate of another congress is not there: 404, not "check the form".
+            return await self._delegate_form(
+                request, congress_id, form, exc.status_code, **error_context(exc)
+            )
         return Redirect(f"/console/congresses/{congress_id}/delegates/{delegate_id}?notice=saved")
 
     async def _delegations_page(
@@ -172,7 +177,7 @@ class DelegatePages(Controller):
             )
         except CongressError as exc:
             return await self._delegations_page(
-                request, congress_id, 422, form=form, **error_context(exc)
+                request, congress_id, exc.status_code, form=form, **error_context(exc)
             )
         return Redirect(f"/console/congresses/{congress_id}/delegations?notice=created")
 
@@ -186,7 +191,9 @@ class DelegatePages(Controller):
                 congress_id, delegation_id, parse_form(DelegationIn, form), signed_in(request).actor
             )
         except CongressError as exc:
-            return await self._delegations_page(request, congress_id, 422, **error_context(exc))
+            return await self._delegations_page(
+                request, congress_id, exc.status_code, **error_context(exc)
+            )
         return Redirect(f"/console/congresses/{congress_id}/delegations?notice=saved")
 
     @get("/import", guards=[require(Permission.MANAGE_DELEGATES)])

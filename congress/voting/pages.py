@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from congress import services as congress_services
 from congress.accounts import Permission, SignedInAccount
-from congress.auth import require, require_same_origin, signed_in
+from congress.auth import refuse, require, require_same_origin, signed_in
 from congress.controllers import CongressId, ItemId
 from congress.errors import CongressError, InvalidInput
 from congress.eventlog import RecordedEvent, congress_channel
@@ -560,7 +560,10 @@ class PollPages(Controller):
     ) -> None:
         """This poll's events as they happen: the turnout as numbers, the rest as a type
         that tells the page to fetch its part again."""
-        await services.get_poll(congress_id, poll_id)
+        try:
+            await services.get_poll(congress_id, poll_id)
+        except CongressError as error:  # a poll of another congress: closed with 4404
+            refuse(socket, error)
         channels = socket.app.plugins.get(ChannelsPlugin)
         await socket.accept()
 

@@ -22,7 +22,7 @@ from litestar.response import Redirect, Template
 
 from congress import services as congress_services
 from congress.accounts import Permission
-from congress.auth import require, require_same_origin, signed_in
+from congress.auth import refuse, require, require_same_origin, signed_in
 from congress.controllers import CongressId, ItemId
 from congress.delegates.services import search_delegates
 from congress.errors import CongressError, InvalidInput
@@ -351,7 +351,10 @@ class SpeakerPages(Controller):
     @websocket("/live", guards=[require_same_origin])
     async def live(self, socket: WebSocket[Any, Any, Any], congress_id: CongressId) -> None:
         """Says "the list changed" (the event's type and ids); the page fetches its part."""
-        await congress_services.get_congress(congress_id)
+        try:
+            await congress_services.get_congress(congress_id)
+        except CongressError as error:  # no such congress: closed with 4404
+            refuse(socket, error)
         channels = socket.app.plugins.get(ChannelsPlugin)
         await socket.accept()
 
