@@ -492,7 +492,10 @@ async def main() -> int:
 
     if SERVER:
         args.server_version = await admin("SHOW server_version")
-    server = harness.AppServer(PORT, APP_ENV, pool_size=20 if SERVER else None)
+    # 50 tablets, each scanning as fast as it is answered: far above a door's pace, so the
+    # per-tablet limit on scans (300 a minute) is lifted for the benchmark.
+    env = {**APP_ENV, "CONGRESS_RATE_LIMITS": "checkin_scans=1000000/60"}
+    server = harness.AppServer(PORT, env, pool_size=20 if SERVER else None)
     clean = False
     async with harness.fresh_database():
         try:

@@ -18,6 +18,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.exceptions import WebSocketDisconnect, WebSocketException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.response import Redirect, Template
 
@@ -27,10 +28,16 @@ from congress import services as congress_services
 from congress.auth import origin_allowed
 from congress.controllers import ItemId
 from congress.delegates.services import search_delegates
-from congress.errors import InvalidInput, NotFound, NotSignedIn, declares_errors
+from congress.errors import ErrorOut, InvalidInput, NotFound, NotSignedIn, declares_errors
 from congress.eventlog import RecordedEvent, congress_channel
 from congress.i18n import N_
-from congress.ratelimit import MemoryRateLimiter
+from congress.ratelimit import (
+    TooManyRequests,
+    address_key,
+    client_address,
+    rate_limits,
+    retry_after,
+)
 from congress.schemas import NO_NUL
 from congress.tables import Delegate
 from congress.templating import page
@@ -39,7 +46,9 @@ from documents.storage import file_store
 DEVICE_COOKIE = "congress_device"
 DEVICE_HEADER = "x-congress-device"
 BATCH_LIMIT = 200
-_failed_pairings = MemoryRateLimiter(10, 60.0)
+TOO_MANY_SCANS = {
+    429: ResponseSpec(ErrorOut, description="Too Many Requests", generate_examples=False)
+}
 COUNT_EVENTS = {"DelegateCheckedIn", "CheckInUndone"}
 
 
@@ -74,17 +83,19 @@ class Pairing(Controller):
     async def pair(
         self, request: Request[Any, Any, Any], code: Annotated[str, PathParameter(max_length=32)]
     ) -> Response[Any]:
-        address = request.client.host if request.client else "unknown"
-        if not _failed_pairings.allowed(address):
-            return page(
+        limits, address = rate_limits(request), address_key(client_address(request))
+        if not await limits.allowed("pairing", address):
+            response = page(
                 request,
                 "card_problem.html",
                 status_code=429,
                 message=N_("Too many wrong pairing codes from this device; wait a minute."),
             )
+            response.headers.update(retry_after("pairing", request))
+            return response
         paired = await devices.pair(code)
         if paired is None:
-            _failed_pairings.hit(address)
+            await limits.failed("pairing", address)
             return page(
                 request,
                 "card_problem.html",
@@ -137,6 +148,15 @@ class ScanPage(Controller):
         )
 
 
+async def count_scans(request: Request[Any, Any, Any], device: devices.PairedDevice) -> None:
+    """Refuses a tablet that sends more scan requests than a door could make."""
+    if await rate_limits(request).attempt(("checkin_scans", str(device.id))) is None:
+        raise TooManyRequests(
+            "too_many_requests",
+            N_("This tablet sent too many scans in a short time; wait a moment."),
+        )
+
+
 class ScanBatch(msgspec.Struct, forbid_unknown_fields=True):
     scans: Annotated[list[attendance.ScanIn], msgspec.Meta(max_length=BATCH_LIMIT)]
 
@@ -166,18 +186,22 @@ class DeviceController(Controller):
             "quorum": {"required": totals.required, "reached": totals.reached},
         }
 
-    @post("/scans", status_code=200)
+    @post("/scans", status_code=200, responses=TOO_MANY_SCANS)
     async def scan(
         self, request: Request[Any, Any, Any], data: JSONBody[attendance.ScanIn]
     ) -> attendance.Answer:
-        return await attendance.check_in(this_device(request), data)
+        device = this_device(request)
+        await count_scans(request, device)
+        return await attendance.check_in(device, data)
 
-    @post("/scans/batch", status_code=200)
+    @post("/scans/batch", status_code=200, responses=TOO_MANY_SCANS)
     async def scan_batch(
         self, request: Request[Any, Any, Any], data: JSONBody[ScanBatch]
     ) -> dict[str, list[attendance.Answer]]:
-        """The offline queue, oldest first; each scan answered as if sent alone."""
+        """The offline queue, oldest first; each scan answered as if sent alone. The whole
+        upload counts as one request against the tablet's limit."""
         device = this_device(request)
+        await count_scans(request, device)
         results = []
         for scan in data.scans:
             try:
@@ -240,7 +264,12 @@ class DeviceController(Controller):
         )
         if asset is None:
             raise NotFound("photo_not_found", N_("This delegate has no photo."))
-        content = await asyncio.to_thread(lambda: file_store().open(asset["sha256"]).read())
+
+        def read() -> bytes:
+            with file_store().open(asset["sha256"]) as stored:
+                return stored.read()
+
+        content = await asyncio.to_thread(read)
         return Response(
             content,
             media_type=asset["media_type"],

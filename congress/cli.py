@@ -100,7 +100,10 @@ def serve(with_demo: bool, host: str | None, port: int | None) -> None:
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        proxy_headers=True,
+        # The client's address and scheme from X-Forwarded-* only when the peer is one of
+        # CONGRESS_TRUSTED_PROXIES (none by default): one setting decides whom to believe.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
         log_level="info",
         # Live frames are a few hundred bytes: per-message compression would buy nothing and
         # cost tens of kilobytes per open socket (10,000 readers of the live page).

@@ -18,6 +18,7 @@ from congress.errors import CongressError
 from congress.eventlog import Event, events_of
 from congress.forms import parse_form, read_form
 from congress.i18n import N_
+from congress.ratelimit import address_key, client_address, rate_limits, retry_after
 from congress.schemas import AgendaItemIn, CongressIn, SittingIn
 from congress.templating import page
 
@@ -68,6 +69,24 @@ class SignInPages(Controller):
         form = await request.form()
         username = str(form.get("username", ""))[:64]
         password = str(form.get("password", ""))[:200]
+        # Counted before the password is checked: while either limit holds, even the right
+        # password is refused, and parallel guesses cannot slip in before the count.
+        attempt = await rate_limits(request).attempt(
+            ("sign_in_address", address_key(client_address(request))),
+            ("sign_in_username", username.strip().lower()),
+        )
+        if attempt is None:
+            response = page(
+                request,
+                "login.html",
+                status_code=429,
+                next=safe_next(str(form.get("next", ""))),
+                username=username,
+                error=i18n.gettext(N_("Too many failed sign-ins; wait a minute and try again.")),
+                error_code="too_many_attempts",
+            )
+            response.headers.update(retry_after("sign_in_address", request))
+            return response
         account_id = await accounts.authenticate(username, password)
         if account_id is None:
             return page(
@@ -77,7 +96,9 @@ class SignInPages(Controller):
                 next=safe_next(str(form.get("next", ""))),
                 username=username,
                 error=i18n.gettext(N_("Wrong user name or password.")),
+                error_code="wrong_credentials",
             )
+        await attempt.went_well()
         token = await accounts.open_session(account_id)
         settings = request.app.state.settings
         return Redirect(
@@ -105,13 +126,24 @@ class SignInPages(Controller):
 
     @get("/language/{language:str}")
     async def set_language(
-        self, language: Annotated[str, PathParameter(max_length=8)], next: FromQuery[str] = ""
+        self,
+        request: Request[Any, Any, Any],
+        language: Annotated[str, PathParameter(max_length=8)],
+        next: FromQuery[str] = "",
     ) -> Redirect:
+        # No script reads the choice: the server renders every page in it.
         chosen = i18n.pick_language(language)
         return Redirect(
             safe_next(next),
             cookies=[
-                Cookie(key=LANGUAGE_COOKIE, value=chosen, max_age=365 * 86400, samesite="lax")
+                Cookie(
+                    key=LANGUAGE_COOKIE,
+                    value=chosen,
+                    max_age=365 * 86400,
+                    httponly=True,
+                    secure=request.app.state.settings.secure_cookies,
+                    samesite="lax",
+                )
             ],
         )
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +29,10 @@ class Settings(msgspec.Struct, frozen=True):
     db_pool_size: int
     debug: bool
     turnout_interval: float = 2.0
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, normalised).
+    trusted_proxies: tuple[str, ...] = ()
+    # Rate limits set by the operator: (name, attempts, seconds), over congress.ratelimit.LIMITS.
+    rate_limits: tuple[tuple[str, int, float], ...] = ()
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,6 +78,43 @@ def check_settings(settings: Settings) -> None:
         )
 
 
+class InvalidSetting(SystemExit):
+    """A setting that cannot be read: the app refuses to start and says which and why."""
+
+
+def _trusted_proxies(value: str) -> tuple[str, ...]:
+    """ "10.0.0.1, 10.1.0.0/16, ::1" -> the networks, written the standard way."""
+    networks = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise InvalidSetting(
+                f"{ENV_PREFIX}TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                f"(e.g. 10.0.0.5 or 10.0.0.0/24)."
+            ) from None
+    return tuple(networks)
+
+
+_RATE_LIMIT = re.compile(r"^([a-z_]+)=(\d{1,9})/(\d{1,6}(?:\.\d+)?)$")
+
+
+def _rate_limits(value: str) -> tuple[tuple[str, int, float], ...]:
+    """ "checkin_scans=1200/60, card_lookup=40/60" -> (name, attempts, seconds) for each."""
+    from congress.ratelimit import LIMITS
+
+    limits = []
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        match = _RATE_LIMIT.match(item.replace(" ", ""))
+        if not match or match.group(1) not in LIMITS or float(match.group(3)) <= 0:
+            raise InvalidSetting(
+                f"{ENV_PREFIX}RATE_LIMITS: {item!r} is not NAME=COUNT/SECONDS with NAME one of "
+                f"{', '.join(LIMITS)} (e.g. checkin_scans=1200/60)."
+            )
+        limits.append((match.group(1), int(match.group(2)), float(match.group(3))))
+    return tuple(limits)
+
+
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(ENV_PREFIX + name, default).strip()
 
@@ -114,6 +157,8 @@ def load_settings() -> Settings:
         db_pool_size=int(_env("DB_POOL_SIZE", "10")),
         debug=_env("DEBUG", "0").lower() in {"1", "true", "yes"},
         turnout_interval=float(_env("TURNOUT_INTERVAL", "2")),
+        trusted_proxies=_trusted_proxies(_env("TRUSTED_PROXIES")),
+        rate_limits=_rate_limits(_env("RATE_LIMITS")),
     )
 
 

@@ -30,16 +30,15 @@ from congress.controllers import ItemId
 from congress.errors import NotSignedIn
 from congress.eventlog import RecordedEvent, congress_channel
 from congress.i18n import N_
-from congress.ratelimit import MemoryRateLimiter
+from congress.ratelimit import address_key, client_address, rate_limits, retry_after
 from congress.tables import Delegate
 from congress.templating import page
 from documents import services
 from documents.controllers import file_response, page_image
 
 DELEGATE_COOKIE = "congress_delegate"
-# Failed card look-ups allowed per client address per minute.
-LOOKUP_FAILURES_PER_MINUTE = 20
-_failed_lookups = MemoryRateLimiter(LOOKUP_FAILURES_PER_MINUTE, 60.0)
+# What a guess gets back: a card address that is not one, or names no card.
+GUESSED = {"malformed", "unknown"}
 # What a delegate's page reloads a part for; never anything about secret ballots (no
 # ballot is an event, and the turnout is left to the screens).
 LIVE_TYPES = {
@@ -82,10 +81,6 @@ CARD_PROBLEMS = {
 }
 
 
-def client_address(request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def signed_in_delegate(
     connection: ASGIConnection[Any, Any, Any, Any],
 ) -> credentials.SignedInDelegate:
@@ -122,18 +117,20 @@ class CardAddress(Controller):
     async def open_card(
         self, request: Request[Any, Any, Any], token: Annotated[str, PathParameter(max_length=64)]
     ) -> Response[Any]:
-        address = client_address(request)
-        if not _failed_lookups.allowed(address):
-            return page(
+        limits, address = rate_limits(request), address_key(client_address(request))
+        if not await limits.allowed("card_lookup", address):
+            response = page(
                 request,
                 "card_problem.html",
                 status_code=429,
                 message=N_("Too many unknown cards from this device; wait a minute and try again."),
             )
+            response.headers.update({**NO_STORE, **retry_after("card_lookup", request)})
+            return response
         card = await credentials.look_up(token)
+        if card.status in GUESSED:
+            await limits.failed("card_lookup", address)
         if card.status != "active":
-            if card.status in {"malformed", "unknown"}:
-                _failed_lookups.hit(address)
             status, message = CARD_PROBLEMS[card.status]
             response = page(request, "card_problem.html", status_code=status, message=message)
             response.headers.update(NO_STORE)

@@ -127,6 +127,16 @@ class Lender:
         return self.pool.get(self.lent - 1)
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(app_pool: AppPool) -> None:
+    """Every test starts with nothing counted against its rate limits: all the suite's
+    clients come from one address, and the pooled apps serve test after test."""
+    for pooled in app_pool.apps:
+        limits = pooled.state.get("rate_limits")
+        if limits is not None:
+            limits.forget()
+
+
 @pytest.fixture
 def lender(app_pool: AppPool) -> Lender:
     return Lender(app_pool)

@@ -71,9 +71,20 @@
   class Refused extends Error {
     constructor(status) { super("HTTP " + status); this.status = status; }
   }
+  class Busy extends Error {}
 
   // Offline: no network, no answer in time, a 5xx, or not JSON (a captive portal's page).
   // Refused: the server did answer, and asking again will not change its mind.
+  // Busy: the server answered 429, too many requests from this tablet; its message says so,
+  // and the scan waits in the queue like an offline one, sent again by itself.
+  async function busyMessage(response) {
+    try {
+      const data = await response.json();
+      return data && data.code === "too_many_requests" ? String(data.message || "") : "";
+    } catch (error) {
+      return "";
+    }
+  }
   async function api(method, path, body, timeout) {
     if (unpaired) throw new Refused(401);
     const controller = new AbortController();
@@ -88,7 +99,8 @@
         body: body ? JSON.stringify(body) : undefined,
       });
       if (response.status === 401) { unpair(); throw new Refused(401); }
-      if (response.status >= 500 || response.status === 408 || response.status === 429) {
+      if (response.status === 429) throw new Busy(await busyMessage(response));
+      if (response.status >= 500 || response.status === 408) {
         throw new Offline("HTTP " + response.status);
       }
       if (!response.ok) throw new Refused(response.status);
@@ -97,6 +109,7 @@
       return data;
     } catch (error) {
       if (error instanceof Refused) throw error;
+      if (error instanceof Busy) { setOffline(false); throw error; }
       setOffline(true);
       throw error instanceof Offline ? error : new Offline(String(error));
     } finally {
@@ -139,7 +152,7 @@
           paint("red", { message: text("refused", { status: error.status }) });
         }
       } else {
-        await showSaved(scan, known);
+        await showSaved(scan, known, error instanceof Busy ? error.message : "");
       }
     } finally {
       inFlight.delete(scan.nonce);
@@ -228,9 +241,9 @@
     paint(answer.result, { message: answer.message, delegate: answer.delegate, detail: answer.result === "orange" ? detail : "" });
   }
 
-  async function showSaved(scan, known) {
+  async function showSaved(scan, known, why) {
     const person = known || await rosterEntry(scan.code);
-    paint("blue", { message: text("saved"), delegate: person, detail: text("savedDetail") });
+    paint("blue", { message: text("saved"), delegate: person, detail: why || text("savedDetail") });
   }
 
   function paint(colour, parts) {

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, WebSocket, get, post, websocket
 from litestar.channels import ChannelsPlugin
+from litestar.connection import ASGIConnection
 from litestar.exceptions import WebSocketDisconnect, WebSocketException
 from litestar.params import FromQuery, PathParameter, QueryParameter
 from litestar.response import Redirect, Template
@@ -29,6 +30,7 @@ from congress.errors import CongressError, InvalidInput
 from congress.eventlog import RecordedEvent, congress_channel, events_of
 from congress.i18n import N_, translate
 from congress.pages import NOTICES, error_context
+from congress.ratelimit import address_key, client_address, rate_limits, retry_after
 from congress.templating import page
 from congress.voting import services as voting
 from documents.controllers import file_response, page_image
@@ -53,7 +55,13 @@ SCREEN_PROBLEMS = {
         410,
         N_("This screen has been switched off by the organizers. Ask them for a new address."),
     ),
+    # Too many malformed or unknown keys from this address lately: nothing was looked up.
+    "too_many_requests": (
+        429,
+        N_("Too many unknown screen addresses from this network; wait a minute and try again."),
+    ),
 }
+GUESSED = {"malformed", "unknown"}
 # Events that change what some screen shows: on one of these the screen is sent its state
 # again. A screen learns only the sequence number and type of an event, never its payload.
 SCREEN_TYPE_PREFIXES = ("Screen", "Poll", "Speaker", "Document", "Agenda", "Sitting", "Congress")
@@ -248,13 +256,33 @@ class ScreenPages(Controller):
 # --- the screen's own address ---------------------------------------------------------------
 
 
+def _refusal_headers(connection: ASGIConnection[Any, Any, Any, Any], status: str) -> dict[str, str]:
+    if status == "too_many_requests":
+        return {**NO_STORE, **retry_after("screen_lookup", connection)}
+    return NO_STORE
+
+
 def _problem_page(request: Request[Any, Any, Any], status: str) -> Response[Any]:
     status_code, message = SCREEN_PROBLEMS[status]
     response = page(
         request, "screen_problem.html", status_code=status_code, message=message, code=status
     )
-    response.headers.update(NO_STORE)
+    response.headers.update(_refusal_headers(request, status))
     return response
+
+
+async def look_up(
+    connection: ASGIConnection[Any, Any, Any, Any], key: str
+) -> services.ScreenLookup:
+    """The screen the key names. A malformed or unknown key counts against the asker's
+    address; after too many, nothing is looked up (status ``too_many_requests``)."""
+    limits, address = rate_limits(connection), address_key(client_address(connection))
+    if not await limits.allowed("screen_lookup", address):
+        return services.ScreenLookup("too_many_requests")
+    found = await services.look_up(key)
+    if found.status in GUESSED:
+        await limits.failed("screen_lookup", address)
+    return found
 
 
 class ScreenAddress(Controller):
@@ -265,7 +293,7 @@ class ScreenAddress(Controller):
 
     @get("/")
     async def screen(self, request: Request[Any, Any, Any], key: KeyParameter) -> Response[Any]:
-        found = await services.look_up(key)
+        found = await look_up(request, key)
         if found.status != "active":
             return _problem_page(request, found.status)
         response = page(request, "screen.html")
@@ -273,30 +301,39 @@ class ScreenAddress(Controller):
         return response
 
     @get("/state")
-    async def state(self, key: KeyParameter) -> Response[Any]:
+    async def state(self, request: Request[Any, Any, Any], key: KeyParameter) -> Response[Any]:
         """Everything the screen draws, and the congress's last event number."""
-        found = await services.look_up(key)
+        found = await look_up(request, key)
         state = await services.screen_state(found.screen_id) if found.screen_id else None
         if state is None:
             status = found.status if found.status != "active" else "revoked"
             status_code, message = SCREEN_PROBLEMS[status]
+            code = status if status == "too_many_requests" else f"screen_{status}"
             return Response(
-                {"code": f"screen_{status}", "message": translate(message)},
+                {"code": code, "message": translate(message)},
                 status_code=status_code,
-                headers=NO_STORE,
+                headers=_refusal_headers(request, status),
             )
         return Response(msgspec.json.encode(state), media_type="application/json", headers=NO_STORE)
 
     @get("/documents/{document_id:int}/pages/{number:int}")
     async def picture(
         self,
+        request: Request[Any, Any, Any],
         key: KeyParameter,
         document_id: ItemId,
         number: Annotated[int, PathParameter(ge=1, le=10_000)],
         width: Annotated[int, QueryParameter(ge=200, le=2400)] = 1920,
     ) -> Response[Any]:
         """A page the screen shows now, as a picture; nothing it does not show."""
-        found = await services.look_up(key)
+        found = await look_up(request, key)
+        if found.status == "too_many_requests":
+            status_code, message = SCREEN_PROBLEMS[found.status]
+            return Response(
+                {"code": found.status, "message": translate(message)},
+                status_code=status_code,
+                headers=_refusal_headers(request, found.status),
+            )
         version = (
             await services.shown_version(found.screen_id, document_id, number)
             if found.status == "active" and found.screen_id
@@ -317,7 +354,13 @@ class ScreenAddress(Controller):
     ) -> None:
         if not origin_allowed(socket, socket.app.state.settings.public_url):
             raise WebSocketException(detail="bad_origin", code=4403)
-        found = await services.look_up(key)
+        found = await look_up(socket, key)
+        if found.status == "too_many_requests":
+            # Accepted to be closed: a code sent before accepting reaches a browser as a
+            # failed handshake, and this one should tell the screen to wait, not give up.
+            await socket.accept()
+            await socket.close(code=4429, reason=found.status)
+            return
         if found.status != "active" or found.screen_id is None or found.congress_id is None:
             code = 4403 if found.status == "revoked" else 4401
             raise WebSocketException(detail=f"screen_{found.status}", code=code)

@@ -11,7 +11,7 @@ from checkin import credentials
 from congress.delegates import services as delegate_services
 from congress.delegates.schemas import DelegateIn, DelegationIn
 from congress.eventlog import SYSTEM
-from documents.portal import LOOKUP_FAILURES_PER_MINUTE, _failed_lookups
+from congress.ratelimit import LIMITS
 from tests.conftest import LiveServer
 from tests.documents.conftest import pdf_bytes
 from tests.documents.test_documents import upload
@@ -33,11 +33,6 @@ async def delegate(sitting) -> tuple[int, int, str]:
     )
     tokens = await credentials.issue_cards(congress_id, [delegate_id], SYSTEM, replace=False)
     return congress_id, delegate_id, tokens[delegate_id]
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limit() -> None:
-    _failed_lookups._hits.clear()
 
 
 async def test_the_card_opens_the_page_and_the_token_does_not_stay(client, delegate):
@@ -157,7 +152,7 @@ async def test_a_replaced_card_closes_its_phone_sessions(client, delegate):
 
 async def test_guessing_is_slowed_down(client, delegate):
     _, _, token = delegate
-    for _ in range(LOOKUP_FAILURES_PER_MINUTE):
+    for _ in range(LIMITS["card_lookup"].attempts):
         assert (await client.get(f"/D/{credentials.new_token()}")).status_code == 404
     assert (await client.get(f"/D/{credentials.new_token()}")).status_code == 429
     # A good card from the same address is refused too while the limit holds.
