@@ -261,6 +261,75 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class RedisServer:
+    """A redis-server of the tests' own (Debian's, on loopback), that a test may restart."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: Any = None
+
+    def start(self) -> None:
+        import subprocess
+
+        self.process = subprocess.Popen(  # noqa: S603 - Debian's redis-server, loopback only
+            [
+                shutil.which("redis-server") or "/usr/bin/redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # as when it crashes: no goodbye to its clients
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    """Until something accepts connections on the port (a server just started)."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The CI's Redis (CONGRESS_TEST_REDIS_URL), or a redis-server of the tests' own."""
+    given = os.environ.get("CONGRESS_TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 class LiveServer:
     """The real app under uvicorn in its own process, on the test database."""
 

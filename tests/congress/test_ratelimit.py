@@ -13,7 +13,6 @@ import asyncio
 import logging
 import re
 import secrets
-import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -38,9 +37,8 @@ from congress.ratelimit import LIMITS, RateLimits
 from congress.settings import InvalidSetting, Settings, get_settings, load_settings
 from tests.checkin.test_checkin_api import DEVICE_HEADERS, hall, nonce  # noqa: F401 - fixture
 from tests.checkin.test_scan_browser import CHROMIUM, CHROMIUM_ARGS, Tablet
-from tests.conftest import CSRF_COOKIE, Client, LiveServer, free_port
+from tests.conftest import CSRF_COOKIE, Client, LiveServer, RedisServer
 from tests.livestream.screen_fixtures import make_screen
-from tests.livestream.test_instances import REDIS_SERVER, redis_url  # noqa: F401 - fixture
 
 PASSWORD = "mật-khẩu-đúng-" + secrets.token_hex(4)
 TOO_MANY_SIGN_INS = "Too many failed sign-ins; wait a minute and try again."
@@ -409,7 +407,7 @@ async def forget_redis_counts(url: str) -> None:
         await redis.aclose()
 
 
-async def test_two_instances_on_one_redis_share_the_count(redis_url: str) -> None:  # noqa: F811
+async def test_two_instances_on_one_redis_share_the_count(redis_url: str) -> None:
     await forget_redis_counts(redis_url)
     a = LiveServer(env={"CONGRESS_REDIS_URL": redis_url, "FORWARDED_ALLOW_IPS": "192.0.2.254"})
     b = LiveServer(env={"CONGRESS_REDIS_URL": redis_url, "FORWARDED_ALLOW_IPS": "192.0.2.254"})
@@ -445,7 +443,7 @@ def redis_settings(url: str, **changes: Any) -> Settings:
 
 
 async def test_limiters_on_one_redis_count_together_and_give_back(
-    redis_url: str,  # noqa: F811
+    redis_url: str,
 ) -> None:
     await forget_redis_counts(redis_url)
     first, second = RateLimits(redis_settings(redis_url)), RateLimits(redis_settings(redis_url))
@@ -486,34 +484,12 @@ async def test_limiters_on_one_redis_count_together_and_give_back(
 @asynccontextmanager
 async def own_redis(tmp_path: Path) -> AsyncIterator[tuple[str, Callable[[], None]]]:
     """A redis-server this test may stop: (its URL, stop)."""
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603, ASYNC220 - Debian's redis-server, on loopback
-        [
-            REDIS_SERVER,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def stop() -> None:
-        process.terminate()
-        process.wait(timeout=10)
-
-    url = f"redis://127.0.0.1:{port}/0"
-    await until_redis_answers(url)
+    server = RedisServer(tmp_path)
+    server.start()
     try:
-        yield url, stop
+        yield server.url, server.stop
     finally:
-        if process.poll() is None:
-            stop()
+        server.stop()
 
 
 async def test_when_redis_goes_away_each_instance_counts_for_itself(

@@ -5,52 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import websockets
 
 from congress.auth import SESSION_COOKIE
-from tests.conftest import CSRF_COOKIE, LiveServer, free_port
-
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The CI's Redis (CONGRESS_TEST_REDIS_URL), or a redis-server of our own."""
-    given = os.environ.get("CONGRESS_TEST_REDIS_URL")
-    if given:
-        yield given
-        return
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(  # noqa: S603 - Debian's redis-server, on loopback only
-        [
-            REDIS_SERVER,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+from tests.conftest import CSRF_COOKIE, LiveServer
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,33 +16,7 @@ from congress import services
 from congress.auth import SESSION_COOKIE
 from congress.eventlog import SYSTEM
 from congress.schemas import SittingIn
-from tests.conftest import CSRF_COOKIE, LiveServer, free_port
-
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-class RedisServer:
-    """A redis-server of this test's own, on a fixed port, that the test can restart."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - Debian's redis-server, loopback only
-            [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--save", ""]
-            + ["--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()  # as when it crashes: no goodbye to the clients
-            self.process.wait(timeout=10)
-            self.process = None
+from tests.conftest import CSRF_COOKIE, LiveServer, RedisServer
 
 
 @pytest.fixture
