@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request, Response
+from litestar import Litestar, Request, Response, get
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
@@ -56,6 +56,7 @@ NO_ORGANIZER_SESSION = [  # regular expressions, searched in the path: anchored
     "^/checkin/",
     "^/api/checkin/device/",
     "^/live/",
+    "^/health$",
 ]
 
 
@@ -158,7 +159,23 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     return error_response(request, exc.status_code, code, i18n.translate(message))
 
 
+# A client told "503" comes back after this many seconds (the tablets' queue, a browser).
+RETRY_AFTER_S = 5
+
+
+def handle_outage(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database or the disk failed: 503 with what it was, and no stack trace."""
+    outage = database.outage(exc) or database.DatabaseUnavailable()
+    cause = exc.__cause__ if isinstance(exc, database.Outage) and exc.__cause__ else exc
+    log.warning("%s on %s %s: %r", outage.code, request.method, request.url.path, cause)
+    response = error_response(request, 503, outage.code, i18n.translate(outage.message))
+    response.headers["retry-after"] = str(RETRY_AFTER_S)
+    return response
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if database.outage(exc) is not None:
+        return handle_outage(request, exc)
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(
         request,
@@ -278,6 +295,17 @@ class SwaggerPage(SwaggerRenderPlugin):
 """.encode()
 
 
+@get("/health", include_in_schema=False)
+async def health() -> Response[dict[str, str]]:
+    """For a load balancer: 200 while the database answers, 503 while it does not."""
+    ok = await database.answers()
+    return Response(
+        {"database": "ok" if ok else "unavailable"},
+        status_code=200 if ok else 503,
+        headers={"cache-control": "no-store"},
+    )
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     check_settings(settings)
@@ -361,6 +389,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DelegateSpeakers,
             SpeakerPages,
             PollPages,
+            health,
             create_static_files_router(
                 path="/static", directories=list(STATIC_DIRS), include_in_schema=False
             ),
@@ -404,6 +433,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ],
         ),
         exception_handlers={
+            database.Outage: handle_outage,
             CongressError: handle_congress_error,
             ValidationException: handle_validation_error,
             HTTPException: handle_http_error,

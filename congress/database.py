@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import io
+import logging
 import sqlite3
+import sys
 import weakref
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from types import TracebackType
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import (
     SQLiteEngine,
     SQLiteTransaction,
@@ -23,10 +27,20 @@ from piccolo.engine.sqlite import (
 )
 from piccolo.querystring import QueryString
 
+from congress.errors import CongressError
+from congress.i18n import N_
 from congress.settings import Settings
+
+log = logging.getLogger(__name__)
 
 # SQLite: writers wait for each other this long before "database is locked".
 SQLITE_BUSY_TIMEOUT_S = 30
+# PostgreSQL: a server that does not answer is given up after this long (asyncpg waits a
+# minute by default), and a statement after this long: a request fails, it does not hang.
+POSTGRES_CONNECT_TIMEOUT_S = 5
+POSTGRES_STATEMENT_TIMEOUT_S = 60
+# The health check's own bound, below a load balancer's usual check timeout.
+HEALTH_TIMEOUT_S = 3
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -38,8 +52,12 @@ def make_engine(settings: Settings) -> Engine:
     parts = urlsplit(settings.database_url)
     if parts.scheme not in {"postgresql", "postgres"}:
         raise ValueError(f"unsupported database URL scheme: {parts.scheme!r}")
-    return PostgresEngine(
-        config={"dsn": settings.database_url},
+    return ReconnectingPostgresEngine(
+        config={
+            "dsn": settings.database_url,
+            "timeout": POSTGRES_CONNECT_TIMEOUT_S,
+            "command_timeout": POSTGRES_STATEMENT_TIMEOUT_S,
+        },
         extensions=(),
         log_queries=False,
     )
@@ -49,6 +67,135 @@ def _enable_wal(path: str) -> None:
     """WAL lets readers go on while one writer writes; the mode is kept in the file."""
     with contextlib.closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S)) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
+
+
+# --- when the database or the disk fails ------------------------------------------------------
+
+
+class Outage(CongressError):
+    """The database or the disk failed, not the request: 503, try again later. The server
+    keeps serving what does not need the failed part."""
+
+    status_code = 503
+
+
+class StorageFull(Outage):
+    """The disk under the database or the stored files is full; the change that needed the
+    room was rolled back."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "storage_full",
+            N_(
+                "The server's storage is full: nothing was saved. Tell the organizers, then "
+                "try again once space has been freed."
+            ),
+        )
+
+
+class DatabaseUnavailable(Outage):
+    """The database does not answer: PostgreSQL stopped or cut off, a lock held too long."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "database_unavailable",
+            N_("The database cannot be reached at the moment. Try again in a moment."),
+        )
+
+
+# SQLite's primary result codes that mean "not now" rather than "wrong": a lock held past
+# the busy timeout, an I/O error, a file that cannot be opened or was made read-only.
+_SQLITE_UNAVAILABLE = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_PROTOCOL,
+}
+# PostgreSQL's SQLSTATE classes of the same kind: connection exceptions, operator
+# intervention (shutdown, "starting up", a cancelled statement), insufficient resources,
+# system errors; disk_full on its own.
+_POSTGRES_DISK_FULL = "53100"
+_POSTGRES_UNAVAILABLE = ("08", "53", "57", "58")
+
+
+# What asyncpg says of a connection it found dropped: closed, or (a pooled one) already
+# given back to its pool, as it does itself when the socket goes.
+_DROPPED_CONNECTION = ("connection is closed", "released back to the pool")
+
+
+def outage(error: BaseException) -> Outage | None:
+    """What a failure is to the user when the database or the disk caused it, else None.
+
+    Looks through what caused it as well: a rollback that failed on a connection the server
+    had closed, or a file that could not be closed, carries the first failure with it."""
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending and len(seen) < 32:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        found = _outage_of(current)
+        if found is not None:
+            return found
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return None
+
+
+def _outage_of(error: BaseException) -> Outage | None:
+    if isinstance(error, Outage):
+        return error
+    if isinstance(error, TransactionLost):
+        return DatabaseUnavailable()
+    if isinstance(error, sqlite3.Error):
+        code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+        if code == sqlite3.SQLITE_FULL:
+            return StorageFull()
+        return DatabaseUnavailable() if code in _SQLITE_UNAVAILABLE else None
+    if isinstance(error, OSError) and error.errno in {errno.ENOSPC, errno.EDQUOT}:
+        return StorageFull()
+    asyncpg = sys.modules.get("asyncpg")  # not imported: the error cannot be one of its own
+    if asyncpg is None:
+        return None
+    if isinstance(error, asyncpg.PostgresError):
+        state = str(getattr(error, "sqlstate", "") or "")
+        if state == _POSTGRES_DISK_FULL:
+            return StorageFull()
+        return DatabaseUnavailable() if state.startswith(_POSTGRES_UNAVAILABLE) else None
+    if isinstance(error, asyncpg.InterfaceError) and any(
+        words in str(error) for words in _DROPPED_CONNECTION
+    ):
+        return DatabaseUnavailable()  # a statement on a connection the server dropped
+    if isinstance(error, TimeoutError | ConnectionError) and _raised_in(error, "asyncpg"):
+        return DatabaseUnavailable()  # a statement past its timeout, a socket reset
+    return None
+
+
+def _raised_in(error: BaseException, package: str) -> bool:
+    traceback: TracebackType | None = error.__traceback__
+    while traceback is not None:
+        module = str(traceback.tb_frame.f_globals.get("__name__", ""))
+        if module == package or module.startswith(package + "."):
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+async def answers() -> bool:
+    """Whether the database answers, within HEALTH_TIMEOUT_S, a query that reads its file
+    or reaches its server."""
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT_S):
+            await query("SELECT 1 AS ok FROM congress LIMIT 1")
+    except Exception as error:  # anything: a load balancer only needs to know "not now"
+        cause = error.__cause__ if isinstance(error, Outage) else None
+        log.warning("health check: the database does not answer: %r", cause or error)
+        return False
+    return True
 
 
 class _KeptConnection(aiosqlite.Connection):
@@ -88,9 +235,12 @@ class _KeptConnection(aiosqlite.Connection):
         except sqlite3.OperationalError as error:
             # Plain SQLITE_BUSY only: a stale snapshot (SQLITE_BUSY_SNAPSHOT) never clears.
             if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                raise
+                _raise_plainly(error)
         # The statement had no effect; wait for the lock in the connection's own thread.
-        return await self.run_in_thread(query, args)
+        try:
+            return await self.run_in_thread(query, args)
+        except sqlite3.OperationalError as error:
+            _raise_plainly(error)
 
     async def run_in_thread(self, query: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """The statement in the connection's thread, which may wait for locks and disks
@@ -100,6 +250,23 @@ class _KeptConnection(aiosqlite.Connection):
             return list(await self.execute_fetchall(query, args))  # type: ignore[arg-type]
         finally:
             await self.execute_fetchall("PRAGMA busy_timeout = 0")
+
+
+def _raise_plainly(error: sqlite3.OperationalError) -> NoReturn:
+    """A full disk or a lock held past the busy timeout as what users are told (503)."""
+    said = _outage_of(error)
+    if said is None:
+        raise error
+    raise said from error
+
+
+class TransactionLost(sqlite3.OperationalError):
+    """A statement of a transaction that SQLite has rolled back already."""
+
+    def __init__(self) -> None:
+        super().__init__("the transaction was rolled back after an earlier error")
+        self.sqlite_errorcode = sqlite3.SQLITE_ABORT
+        self.sqlite_errorname = "SQLITE_ABORT"
 
 
 class _SQLiteConnections:
@@ -169,7 +336,10 @@ class _PooledSQLiteTransaction(SQLiteTransaction):
         self._committed = True
 
     async def rollback(self) -> None:
-        await self._run("ROLLBACK")
+        # SQLite ends the transaction itself on some errors (a full disk: SQLITE_FULL), and
+        # a ROLLBACK then fails with "no transaction is active", hiding the first error.
+        if self.connection.in_transaction:
+            await self._run("ROLLBACK")
         self._rolled_back = True
 
     async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
@@ -281,7 +451,7 @@ class PooledSQLiteEngine(SQLiteEngine):
             rows = await connection.run(query, args or ())
             broken = False
             return rows
-        except sqlite3.Error:
+        except (sqlite3.Error, Outage):
             broken = False  # the statement failed, the connection is fine
             raise
         finally:
@@ -296,10 +466,125 @@ class PooledSQLiteEngine(SQLiteEngine):
         table: Any = None,
     ) -> Any:
         if isinstance(connection, _KeptConnection) and not _NO_RETURNING:
+            if not connection.sqlite.in_transaction:
+                # SQLite rolled the transaction back (a full disk) and the caller went on:
+                # this statement would be committed on its own, half a change.
+                raise TransactionLost
             # get_connection() switched foreign keys on when it opened the connection.
             return await connection.run(query, args or ())
         async with connection.execute(query, args or []) as cursor:
             return await cursor.fetchall()
+
+
+async def _connect_postgres(*args: Any, **kwargs: Any) -> Any:
+    """asyncpg's connect, with "the server does not answer" said as such: refused, no such
+    host, no route, or no answer within the connect timeout."""
+    import asyncpg
+
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except (OSError, TimeoutError) as error:
+        raise DatabaseUnavailable from error
+
+
+class _PostgresTransaction(PostgresTransaction):
+    """Piccolo's transaction, giving its connection back whatever happens.
+
+    Piccolo's own keeps a pooled connection for good when BEGIN or ROLLBACK fails, as they
+    do on a connection the server dropped: after as many failures as the pool is large,
+    every request would wait for a connection forever."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()
+        except BaseException:
+            await self._give_back(broken=True)
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(
+        self,
+        exception_type: type[BaseException] | None,
+        exception: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if self._parent is not None:
+            return exception is None
+        broken = False
+        try:
+            if exception is not None:
+                if not self._rolled_back:
+                    try:
+                        await self.rollback()
+                    except Exception:
+                        # The connection is gone, and the server rolled back with it: the
+                        # first failure is the one to report.
+                        broken = True
+            elif not self._committed and not self._rolled_back:
+                try:
+                    await self.commit()
+                except BaseException as error:
+                    # A COMMIT the server refused ends the transaction; one that got no
+                    # answer leaves the connection in no known state.
+                    broken = not isinstance(error, Exception) or outage(error) is not None
+                    raise
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self._give_back(broken)
+        return exception is None
+
+    async def _give_back(self, broken: bool) -> None:
+        connection = self.connection
+        try:
+            if broken:
+                connection.terminate()
+            if self.engine.pool:
+                await self.engine.pool.release(connection)
+            elif not broken:
+                await connection.close()
+        except Exception:
+            # A connection the server dropped was closed, and given back to its pool, by
+            # asyncpg itself when it noticed.
+            log.debug("giving back a database connection failed", exc_info=True)
+
+
+class ReconnectingPostgresEngine(PostgresEngine):
+    """Piccolo's PostgresEngine for a server that may stop and come back while we serve.
+
+    Connecting fails within POSTGRES_CONNECT_TIMEOUT_S as `DatabaseUnavailable`, a
+    transaction always gives its connection back, and the pool drops connections the server
+    closed and opens new ones when asked: once PostgreSQL is back, so is the app."""
+
+    __slots__ = ()
+
+    async def start_connection_pool(self, **kwargs: Any) -> None:
+        await super().start_connection_pool(connect=_connect_postgres, **kwargs)
+
+    async def get_new_connection(self) -> Any:
+        return await _connect_postgres(**self.config)
+
+    async def _run_in_new_connection(self, query: str, args: Sequence[Any] | None = None) -> Any:
+        connection = await self.get_new_connection()
+        try:
+            rows = await connection.fetch(query, *(args or ()))
+        except BaseException as error:
+            if isinstance(error, Exception) and outage(error) is None:
+                await connection.close()  # the server answered: it refused the statement
+            else:
+                connection.terminate()  # closing politely would wait for a server that is gone
+            raise
+        await connection.close()
+        return rows
+
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return _PostgresTransaction(engine=self, allow_nested=allow_nested)
 
 
 # Piccolo reads an inserted row's key by ROWID before SQLite 3.35 (no RETURNING): leave
@@ -370,7 +655,10 @@ async def open_pool(pool_size: int) -> bool:
         return db.open_connections(pool_size)
     if pool_size <= 0 or not isinstance(db, PostgresEngine) or db.pool is not None:
         return False
-    await db.start_connection_pool(min_size=1, max_size=pool_size)
+    # No floor of open connections: asyncpg would reconnect it in the background all the
+    # time the server is away, a warning with a traceback each time; the next request
+    # connects anyway, and the app starts while the server is down.
+    await db.start_connection_pool(min_size=0, max_size=pool_size)
     return True
 
 

@@ -7,6 +7,8 @@ test double.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import tempfile
@@ -26,6 +28,15 @@ class StoredFile(msgspec.Struct, frozen=True):
 
 class TooLarge(Exception):
     """The upload passed the size limit while it was being stored."""
+
+
+def _full_disk(error: BaseException) -> Exception | None:
+    """A full disk as the error users are shown (503 storage_full)."""
+    if isinstance(error, OSError) and error.errno in {errno.ENOSPC, errno.EDQUOT}:
+        from congress.database import StorageFull
+
+        return StorageFull()
+    return None
 
 
 class FileStore(Protocol):
@@ -55,6 +66,16 @@ class LocalFileStore:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def put(self, source: IO[bytes], max_size: int) -> StoredFile:
+        """Stores the file whole or not at all: on any failure (a full disk, too large) the
+        temporary file goes, and no half file ever stands under a sha256."""
+        try:
+            return self._put(source, max_size)
+        except OSError as error:
+            if full := _full_disk(error):
+                raise full from error
+            raise
+
+    def _put(self, source: IO[bytes], max_size: int) -> StoredFile:
         self.root.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
@@ -68,19 +89,21 @@ class LocalFileStore:
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            except BaseException:
                 out.close()
-                os.unlink(out.name)
+                target = self.path(digest.hexdigest())
+                if target.exists():
+                    os.unlink(out.name)  # identical content is stored once
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.chmod(out.name, 0o440)
+                    os.replace(out.name, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    out.close()
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(out.name)
                 raise
-        sha256 = digest.hexdigest()
-        target = self.path(sha256)
-        if target.exists():
-            os.unlink(out.name)  # identical content is stored once
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(out.name, target)
-            os.chmod(target, 0o440)
-        return StoredFile(sha256=sha256, size=size)
+        return StoredFile(sha256=digest.hexdigest(), size=size)
 
     def open(self, sha256: str) -> IO[bytes]:
         return self.path(sha256).open("rb")
