@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import os
 import secrets
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -142,6 +144,25 @@ def _job_path(token: str) -> Path:
     return get_settings().var_dir / "cards" / f"{token}.pdf"
 
 
+def _write_whole(path: Path, content: bytes) -> None:
+    """The PDF whole under its name, or nothing: a full disk leaves no half file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".print-", delete=False) as out:
+        try:
+            os.chmod(out.name, 0o600)  # cards carry the delegates' tokens
+            out.write(content)
+            out.flush()
+        except BaseException:
+            out.close()
+            os.unlink(out.name)
+            raise
+    try:
+        os.replace(out.name, path)
+    except BaseException:
+        os.unlink(out.name)
+        raise
+
+
 async def start_print_job(
     congress_id: int,
     delegate_ids: list[int],
@@ -198,10 +219,7 @@ async def _render_job(job: str, congress: CardCongress, cards: list[Card], layou
         pdf = await asyncio.to_thread(
             render_cards, congress, cards, layout, workers=2, on_progress=on_progress
         )
-        path = _job_path(job)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(path.write_bytes, pdf)
-        path.chmod(0o600)
+        await asyncio.to_thread(_write_whole, _job_path(job), pdf)
         status = "done"
     except Exception:
         log.exception("printing cards failed")

@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from congress import database
 from congress.voting import services
 
 log = logging.getLogger(__name__)
@@ -18,9 +19,14 @@ async def _tick_forever(interval: float) -> None:
         await asyncio.sleep(interval)
         try:
             await services.checkpoint_open_polls()
-        except Exception:
-            # The next tick tries again; a poll's turnout is never lost, only late.
-            log.exception("turnout checkpoint failed")
+        except Exception as error:
+            # The next tick tries again; a poll's turnout is never lost, only late. While the
+            # database is away one line a tick says so, not a traceback every two seconds.
+            outage = database.outage(error)
+            if outage is None:
+                log.exception("turnout checkpoint failed")
+            else:
+                log.warning("turnout checkpoint skipped: %s (%r)", outage.code, error)
 
 
 @contextlib.asynccontextmanager

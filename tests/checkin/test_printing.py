@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pypdfium2
@@ -13,6 +15,7 @@ from checkin import printing
 from congress.delegates import services as delegate_services
 from congress.delegates.schemas import DelegateIn, DelegationIn
 from congress.eventlog import SYSTEM, events_of
+from tests.congress.test_bad_days import SmallDisk
 from tests.documents.conftest import PNG_1PX, pdf_bytes
 
 NAMES = ["Nguyễn Thị Hạnh", "Trần Văn Đức", "Lê Thị Ượt"]
@@ -131,6 +134,29 @@ async def test_a_long_batch_prints_in_the_background(admin, congress_with_delega
     assert len(qr_addresses(pdf.content)) == 3
     # The PDF holds the only copy of the tokens: it is handed over once.
     assert (await admin.get(f"{job_url}/pdf")).status_code == 404
+
+
+async def test_a_batch_the_disk_has_no_room_for_fails_and_leaves_no_half_pdf(
+    admin, congress_with_delegates, monkeypatch
+):
+    monkeypatch.setattr(printing, "BACKGROUND_FROM", 2)
+    cards = Path(os.environ["CONGRESS_VAR_DIR"]) / "cards"
+    before = set(cards.glob("*")) if cards.exists() else set()
+    disk = SmallDisk(cards, monkeypatch, size=4096)  # a card sheet is larger than a page
+    try:
+        congress_id, _ = congress_with_delegates
+        started = await print_cards(admin, congress_id, scope="all")
+        job_url = started.headers["location"]
+        for _ in range(200):
+            state = (await admin.get(f"{job_url}/state")).json()
+            if state["status"] != "running":
+                break
+            await asyncio.sleep(0.1)
+        assert state["status"] == "failed"
+        assert (await admin.get(f"{job_url}/pdf")).status_code == 404
+        assert set(cards.glob("*")) - before == set()  # no half PDF, no temporary file
+    finally:
+        disk.remove()
 
 
 async def test_the_logo_must_be_an_image(admin, congress_with_delegates):

@@ -461,13 +461,15 @@ class SmallDisk:
     CI); otherwise the temporary files made there fail with ENOSPC past 256 KB, as on that
     disk (the store and the spool write through such files)."""
 
-    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, root: Path, monkeypatch: pytest.MonkeyPatch, size: int = SMALL_DISK_BYTES
+    ) -> None:
         self.root = root
         self.monkeypatch = monkeypatch
-        root.mkdir(exist_ok=True)
-        self.mounted = self._mount(f"size={SMALL_DISK_BYTES}")
+        root.mkdir(parents=True, exist_ok=True)
+        self.mounted = self._mount(f"size={size}")
         if not self.mounted:
-            self._fail_writes_past(SMALL_DISK_BYTES)
+            self._fail_writes_past(size)
 
     def _mount(self, options: str) -> bool:
         if os.geteuid() != 0:
