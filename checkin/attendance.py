@@ -23,7 +23,7 @@ from congress.database import query
 from congress.errors import InvalidInput, NotFound
 from congress.eventlog import Actor, Change
 from congress.i18n import N_, translate
-from congress.schemas import Input
+from congress.schemas import Input, RowId
 from congress.tables import Delegate
 from congress.templating import DELEGATE_KIND_LABELS
 
@@ -41,9 +41,9 @@ MESSAGES = {
 
 class ScanIn(Input):
     nonce: str
-    sitting_id: int
+    sitting_id: RowId
     code: str | None = None
-    delegate_id: int | None = None
+    delegate_id: RowId | None = None
     scanned_at: datetime.datetime | None = None
 
 

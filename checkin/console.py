@@ -20,7 +20,7 @@ from congress.accounts import Permission
 from congress.auth import refuse, require, require_same_origin, signed_in
 from congress.controllers import CongressId, ItemId
 from congress.errors import CongressError
-from congress.forms import read_form
+from congress.forms import form_id, read_form
 from congress.pages import NOTICES, error_context
 from congress.templating import page
 from documents import services as document_services
@@ -146,8 +146,8 @@ class AttendancePages(Controller):
     @post("/undo", guards=[require(Permission.UNDO_CHECKIN)])
     async def undo(self, request: Request[Any, Any, Any], congress_id: CongressId) -> Response[Any]:
         form = await read_form(request)
-        sitting_id = int(str(form.get("sitting_id", "0")) or 0)
-        delegate_id = int(str(form.get("delegate_id", "0")) or 0)
+        sitting_id = form_id(form, "sitting_id") or 0
+        delegate_id = form_id(form, "delegate_id") or 0
         try:
             await attendance.undo_check_in(
                 congress_id,

@@ -48,6 +48,10 @@ MULTI_VALUED = {"roles"}
 
 
 async def read_form(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The form's text fields. A field the handler does not know is ignored, not refused:
+    browsers send more than the fields (the button pressed, the CSRF token). A NUL character
+    is refused here, in any field: no one types it, and PostgreSQL can neither store nor
+    compare text holding it."""
     form = await request.form()
     values: dict[str, Any] = {}
     for key in form:
@@ -57,7 +61,38 @@ async def read_form(request: Request[Any, Any, Any]) -> dict[str, Any]:
             values[key] = [v for v in form.getall(key) if isinstance(v, str)]
         elif isinstance(form.get(key), str):
             values[key] = form.get(key)
+        texts = values.get(key, [])
+        if any("\x00" in text for text in ([texts] if isinstance(texts, str) else texts)):
+            raise invalid_field(key)
     return values
+
+
+def invalid_field(field: str | None) -> InvalidInput:
+    return InvalidInput(
+        "invalid_field",
+        N_("The field “{label}” is not valid."),
+        field=field,
+        label=gettext(FIELD_LABELS.get(field or "", field or "?")),
+    )
+
+
+def form_id(form: dict[str, Any], field: str) -> int | None:
+    """A row's id chosen in a form, or None when the field holds none (empty, not a number,
+    or beyond the database's integers)."""
+    text = str(form.get(field, "")).strip()
+    if text.isascii() and text.isdecimal() and 0 < int(text) < 2**31:
+        return int(text)
+    return None
+
+
+def form_number(form: dict[str, Any], field: str, low: int = 1, high: int = 2**31 - 1) -> int:
+    """A whole number typed in a form, between ``low`` and ``high``: anything else is
+    refused with the field named. ``str.isdigit`` is not the check: it holds for "²", which
+    ``int`` refuses, and it sets no bound (the database's integers end at 2**31 - 1)."""
+    text = str(form.get(field, "")).strip()
+    if not (text.isascii() and text.isdecimal()) or not low <= int(text) <= high:
+        raise invalid_field(field)
+    return int(text)
 
 
 def parse_form(schema: type[T], form: dict[str, Any]) -> T:
@@ -76,10 +111,4 @@ def parse_form(schema: type[T], form: dict[str, Any]) -> T:
         return msgspec.convert(values, schema, strict=False)
     except msgspec.ValidationError as exc:
         match = _FIELD.search(str(exc))
-        field = match.group(1) if match else None
-        raise InvalidInput(
-            "invalid_field",
-            N_("The field “{label}” is not valid."),
-            field=field,
-            label=gettext(FIELD_LABELS.get(field or "", field or "?")),
-        ) from None
+        raise invalid_field(match.group(1) if match else None) from None

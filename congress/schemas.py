@@ -16,7 +16,10 @@ LongName = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 RomanNumber = Annotated[str, msgspec.Meta(max_length=16, pattern=r"^[IVXLCDMivxlcdm]*$")]
 Term = Annotated[str, msgspec.Meta(max_length=32)]
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=24 * 60)]
-Ids = Annotated[list[int], msgspec.Meta(max_length=1000)]
+# A row's id: the columns are 32-bit integers; a larger number would reach the database as
+# an overflow (a 500), not as "not found".
+RowId = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+Ids = Annotated[list[RowId], msgspec.Meta(max_length=1000)]
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from congress.schemas import Input
+from congress.schemas import Input, RowId
 
 Category = Literal[
     "political_report",
@@ -28,8 +28,8 @@ class DocumentIn(Input):
     title: Title
     category: Category = "other"
     access: Access = "organizers"
-    sitting_id: int | None = None
-    agenda_item_id: int | None = None
+    sitting_id: RowId | None = None
+    agenda_item_id: RowId | None = None
 
 
 class VersionOut(msgspec.Struct):

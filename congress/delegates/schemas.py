@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from congress.schemas import Input, Name, ShortText
+from congress.schemas import Input, Name, RowId, ShortText
 
 DelegateKind = Literal["official", "invited", "guest"]
 Gender = Literal["male", "female", ""]
@@ -36,7 +36,7 @@ class DelegationOut(msgspec.Struct):
 class DelegateIn(Input):
     full_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     kind: DelegateKind
-    delegation_id: int | None = None
+    delegation_id: RowId | None = None
     unit: ShortText = ""
     position: ShortText = ""
     gender: Gender = ""

@@ -132,7 +132,7 @@ def _count(form: dict[str, Any], field: str, label: str, empty: int | None = Non
     text = str(form.get(field, "")).strip()
     if not text and empty is not None:
         return empty
-    if not text.isdigit() or int(text) > MAX_COUNT:
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_COUNT:
         raise _invalid(field, label)
     return int(text)
 

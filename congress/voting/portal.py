@@ -14,7 +14,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import JSONBody
 
 from congress.controllers import ItemId
-from congress.errors import Conflict
+from congress.errors import Conflict, declares_errors
 from congress.i18n import N_, translate
 from congress.tables import Delegate
 from congress.voting import chain, services
@@ -148,6 +148,7 @@ async def _phone_poll(
     )
 
 
+@declares_errors
 class DelegatePolls(Controller):
     path = "/delegate/polls"
     include_in_schema = False

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from congress.schemas import Input, Name, ShortText
+from congress.schemas import Input, Name, RowId, ShortText
 
 PollKindIn = Literal["motion", "election"]
 Method = Literal["phone", "paper", "phone_and_paper", "show_of_cards"]
@@ -19,7 +19,7 @@ OptionKey = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 class CandidateIn(Input):
     name: Name
     note: ShortText = ""
-    delegate_id: int | None = None
+    delegate_id: RowId | None = None
 
 
 class PollIn(Input):
@@ -27,7 +27,7 @@ class PollIn(Input):
     title: Name
     method: Method = "phone"
     question: Annotated[str, msgspec.Meta(max_length=4000)] = ""
-    sitting_id: int | None = None
+    sitting_id: RowId | None = None
     seats: Annotated[int, msgspec.Meta(ge=1, le=500)] = 1
     candidates: Annotated[list[CandidateIn], msgspec.Meta(max_length=500)] = []
     majority_base: Base = "collected"
@@ -61,7 +61,7 @@ class ShowOfCardsIn(Input):
 class HandOutIn(Input):
     """A paper ballot handed to a delegate: by the card number or the delegate's id."""
 
-    delegate_id: int | None = None
+    delegate_id: RowId | None = None
     card_number: Annotated[str, msgspec.Meta(max_length=32)] = ""
 
 

@@ -28,6 +28,7 @@ from congress.auth import origin_allowed, require, signed_in
 from congress.controllers import CongressId, ItemId
 from congress.errors import CongressError, InvalidInput
 from congress.eventlog import RecordedEvent, congress_channel, events_of
+from congress.forms import read_form
 from congress.i18n import N_, translate
 from congress.pages import NOTICES, error_context
 from congress.ratelimit import address_key, client_address, rate_limits, retry_after
@@ -111,7 +112,7 @@ async def content_from_form(request: Request[Any, Any, Any]) -> ScreenContent:
     playlist = [
         PlaylistItem(document_id=int(doc), page=number)
         for doc in (form.getall("playlist") if "playlist" in form else [])
-        if isinstance(doc, str) and doc.isdigit()
+        if isinstance(doc, str) and doc.isascii() and doc.isdigit() and 0 < int(doc) < 2**31
         for number in _pages(value(f"pages_{doc}"))
     ]
     values: dict[str, Any] = {
@@ -191,11 +192,10 @@ class ScreenPages(Controller):
     async def register(
         self, request: Request[Any, Any, Any], congress_id: CongressId
     ) -> Response[Any]:
-        form = await request.form()
-        name = form.get("name", "")
+        form = await read_form(request)
         try:
             screen_id, key = await services.register_screen(
-                congress_id, name if isinstance(name, str) else "", signed_in(request).actor
+                congress_id, str(form.get("name", "")), signed_in(request).actor
             )
         except CongressError as exc:
             return await self._page(request, congress_id, exc.status_code, **error_context(exc))

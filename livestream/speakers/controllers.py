@@ -138,6 +138,7 @@ class SpeakerController(Controller):
         return await self._out(congress_id, speaker_id)
 
 
+@declares_errors
 class DelegateSpeakers(Controller):
     """The delegate's phone: ask to speak in the sitting under way, see the place in the
     queue, withdraw the request."""

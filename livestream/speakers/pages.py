@@ -94,14 +94,14 @@ def _invalid(field: str) -> InvalidInput:
 
 def _number(form: dict[str, Any], field: str, low: int, high: int) -> int:
     text = str(form.get(field, "")).strip()
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise _invalid(field)
     return int(text)
 
 
 def _optional_id(form: dict[str, Any], field: str) -> int | None:
     text = str(form.get(field, "")).strip()
-    return int(text) if text.isdigit() and 0 < int(text) < 2**31 else None
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2**31 else None
 
 
 def speaker_in(form: dict[str, Any], delegate_id: int | None) -> SpeakerIn:
