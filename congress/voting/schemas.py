@@ -41,6 +41,8 @@ class BallotIn(Input):
     # The phone's own random key for this ballot: sent again on a retry, it gets the same
     # receipt back instead of "already voted".
     retry_key: Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[A-Za-z0-9_-]*$")] = ""
+    # Spaces the phone adds so that every ballot of a poll has the same size on the wire.
+    padding: Annotated[str, msgspec.Meta(max_length=16_384, pattern=r"^ *$")] = ""
 
 
 class PaperCountsIn(Input):

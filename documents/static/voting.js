@@ -340,12 +340,27 @@
   }
 
   // ---- Sending a ballot --------------------------------------------------------------------
+  // On the hall's Wi-Fi the traffic is encrypted but its size is not: "agree" is shorter than
+  // "disagree", three names shorter than thirty. Every ballot of a poll is therefore sent
+  // padded with spaces to one length, that of the longest ballot the poll allows, rounded
+  // up to BALLOT_BLOCK bytes (the keys are ASCII, so characters are bytes).
+  const BALLOT_BLOCK = 512;
+  function paddedBallot(poll, choices) {
+    const longest = JSON.stringify({
+      choices: poll.options.map((o) => o.key), retry_key: "x".repeat(64), padding: "",
+    }).length;
+    const size = Math.ceil((longest + 1) / BALLOT_BLOCK) * BALLOT_BLOCK;
+    const ballot = { choices: choices, retry_key: retryKey(poll.id), padding: "" };
+    ballot.padding = " ".repeat(size - JSON.stringify(ballot).length);
+    return JSON.stringify(ballot);
+  }
+
   async function submit(pollId) {
     const poll = polls.find((p) => p.id === pollId);
     const draft = drafts.get(pollId);
     if (!poll || !draft || draft.step === "sending") return;
     const choices = poll.kind === "motion" ? [draft.choice] : kept(poll, draft).map((o) => o.key);
-    const body = JSON.stringify({ choices: choices, retry_key: retryKey(pollId) });
+    const body = paddedBallot(poll, choices);
     draft.step = "sending";
     draft.message = texts.sending;
     redraw(pollId);

@@ -14,6 +14,7 @@ CONGRESS_TEST_SHOTS).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -128,6 +129,15 @@ async def test_a_delegate_votes_on_the_phone(
         server.stop()
 
 
+async def padded_size(page: Page, poll_id: int) -> int:
+    """The one size of every ballot of the poll: the longest it allows, rounded up to 512."""
+    polls = await page.evaluate("fetch('/delegate/polls').then((r) => r.json())")
+    keys = [o["key"] for o in next(p for p in polls if p["id"] == poll_id)["options"]]
+    ballot = {"choices": keys, "retry_key": "x" * 64, "padding": ""}
+    longest = len(json.dumps(ballot, separators=(",", ":")))
+    return -(-(longest + 1) // 512) * 512
+
+
 async def vote_on_the_phone(
     browser: Any, server: LiveServer, presidium: Presidium, assembly: dict[str, Any]
 ) -> None:
@@ -171,7 +181,10 @@ async def vote_on_the_phone(
     await expect(card.locator("h4")).to_have_text(await phone.text("confirm"))
     await expect(card.locator(".chosen")).to_have_text(label)
     await phone.shot("motion-confirm")
-    await card.locator("button.primary").tap()
+    async with page.expect_request(f"**/delegate/polls/{motion}/ballot") as sent:
+        await card.locator("button.primary").tap()
+    # Its size tells nothing: that of every ballot of this poll, whatever the choice.
+    assert len((await sent.value).post_data_buffer) == await padded_size(page, motion)
     code = card.locator(".receipt-code")
     await expect(code).to_have_text(RECEIPT)
     receipt = await code.inner_text()
@@ -246,7 +259,9 @@ async def vote_on_the_phone(
         await route.abort("connectionreset")
 
     await page.route(f"**/delegate/polls/{election}/ballot", lose_the_first_answer)
-    await ballot.locator(".actions button.primary").tap()
+    async with page.expect_request(f"**/delegate/polls/{election}/ballot") as sent:
+        await ballot.locator(".actions button.primary").tap()
+    assert len((await sent.value).post_data_buffer) == await padded_size(page, election)
     await expect(ballot.locator(".receipt-code")).to_have_text(RECEIPT, timeout=15_000)
     assert lost, "the first answer was not intercepted"
     await expect(ballot.locator(".receipt-code")).to_have_text(lost[0])
