@@ -634,7 +634,20 @@ async def cast_ballot(congress_id: int, delegate_id: int, poll_id: int, ballot: 
     receipt = new_receipt()
     async with database.write_transaction():
         poll = await _poll_for_ballot(congress_id, poll_id)
-        _check_open_for_phones(poll)
+        try:
+            _check_open_for_phones(poll)
+        except Conflict as closed:
+            if closed.code == "poll_closed" and await has_voted(poll_id, delegate_id) == "phone":
+                # A phone that never got its answer sends the ballot again after the close:
+                # the retry keys are gone (secrecy), but the delegate took part by phone.
+                raise Conflict(
+                    "counted_before_close",
+                    N_(
+                        "Your ballot reached us before the poll closed and was counted. "
+                        "Voting has now ended."
+                    ),
+                ) from None
+            raise
         keys = tuple(r["key"] for r in await database.query(_OPTION_KEYS, poll_id))
         poll_rules = rules.Rules(
             kind=poll["kind"],

@@ -14,7 +14,7 @@
   const JITTER_MS = 1500;                 // a whole hall asks at once when a poll opens
   const RECHECK_MS = 20000;               // "not checked in": look again after a while
   // Codes after which the poll's card must be asked for again (its state changed).
-  const RELOAD_ON = ["poll_closed", "poll_not_open", "already_voted", "voted_on_paper", "not_by_phone"];
+  const RELOAD_ON = ["poll_closed", "counted_before_close", "poll_not_open", "already_voted", "voted_on_paper", "not_by_phone"];
   // Codes after which the delegate can change the ballot and send it again.
   const CHANGE_ON = ["too_many_names", "no_choice", "too_many_choices", "unknown_option", "duplicate_option", "not_checked_in"];
 

@@ -319,6 +319,31 @@ async def test_poll_closed(admin: Session, phone_of: PhoneFactory, assembly: Ass
     )
 
 
+async def test_a_ballot_resent_after_the_close_is_told_it_was_counted(
+    admin: Session, phone_of: PhoneFactory, assembly: Assembly
+) -> None:
+    """The phone's first answer was lost on the Wi-Fi and the poll closed meanwhile: the
+    retry keys are erased at the close, but the delegate is told the ballot counted, not
+    that they were too late."""
+    poll_id = await make_poll(admin, assembly)
+    voter = await phone_of(assembly["officials"][0])
+    late = await phone_of(assembly["officials"][1])
+    assert (await voter.vote(poll_id, ["agree"], "k-lost")).status_code == 200
+    await step(admin, assembly, poll_id, "close")
+    refused(
+        await voter.vote(poll_id, ["agree"], "k-lost"),
+        409,
+        "counted_before_close",
+        "Your ballot reached us before the poll closed and was counted. Voting has now ended.",
+    )
+    refused(  # one who never voted is simply late
+        await late.vote(poll_id, ["agree"], "k-late"),
+        409,
+        "poll_closed",
+        "Voting has ended: this poll is closed.",
+    )
+
+
 async def test_too_many_names(admin: Session, phone_of: PhoneFactory, assembly: Assembly) -> None:
     poll_id = await make_poll(
         admin,
