@@ -33,6 +33,8 @@ from litestar.types import (
     Receive,
     Scope,
     Send,
+    WebSocketAcceptEvent,
+    WebSocketCloseEvent,
 )
 
 from congress import database, i18n
@@ -222,6 +224,45 @@ def server_timing(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def websocket_outages(app: ASGIApp) -> ASGIApp:
+    """A websocket whose database or disk fails closes with 1013, "try again later" (the
+    screens, phones and consoles reconnect with back-off), with one line in the log."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await app(scope, receive, send)
+            return
+        accepted = False
+
+        async def noting_send(message: Message) -> None:
+            nonlocal accepted
+            accepted = accepted or message["type"] == "websocket.accept"
+            await send(message)
+
+        try:
+            await app(scope, receive, noting_send)
+        except Exception as error:
+            outage = database.outage(error)
+            if outage is None:
+                raise
+            log.warning("%s on websocket %s: %r", outage.code, scope["path"], error)
+            if not accepted:  # a close before the accept reaches a browser as a bare 403
+                accept: WebSocketAcceptEvent = {
+                    "type": "websocket.accept",
+                    "subprotocol": None,
+                    "headers": [],
+                }
+                await send(accept)
+            close: WebSocketCloseEvent = {
+                "type": "websocket.close",
+                "code": 1013,
+                "reason": outage.code,
+            }
+            await send(close)
+
+    return middleware
+
+
 # Every HTML page: our own scripts, styles and fonts only, no inline script or style, no
 # plugin, no framing. Pictures may be data: (QR codes) or blob: (the scan page's camera
 # frames), media blob: (HLS through Media Source). The sockets are named for the request's
@@ -398,6 +439,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[channels],
         middleware=[
             server_timing,
+            websocket_outages,
             LanguageMiddleware,
             DefineMiddleware(SessionMiddleware, exclude=NO_ORGANIZER_SESSION),
         ],

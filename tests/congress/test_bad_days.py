@@ -38,6 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import markupsafe
 import pytest
+import websockets
 
 from checkin import credentials, devices
 from checkin.tables import Attendance, CheckinScan
@@ -718,6 +719,18 @@ if ENGINE == "postgresql":
             console = await timed(lambda: http.get("/console"), 5)
             assert console.status_code == 503
             assert str(markupsafe.escape(vi(UNAVAILABLE))) in console.text
+            # A console's live feed opened meanwhile: "try again later", and it will.
+            feed = app_behind.url.replace("http", "ws", 1) + f"{sittings[:-9]}/events/live"
+            headers = {"Cookie": f"{SESSION_COOKIE}={role_tokens['admin']}"}
+            headers["Origin"] = app_behind.url
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                async with (
+                    asyncio.timeout(10),
+                    websockets.connect(feed, additional_headers=headers) as socket,
+                ):
+                    await socket.recv()
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1013
             # What needs no database is served as ever.
             assert (await http.get("/static/console.css")).status_code == 200
             async with httpx.AsyncClient(base_url=app_behind.url) as anonymous:
