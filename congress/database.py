@@ -555,6 +555,15 @@ class _PostgresTransaction(PostgresTransaction):
             log.debug("giving back a database connection failed", exc_info=True)
 
 
+_POOL_SLOT = PostgresEngine.__dict__["pool"]
+
+
+async def _keep_session(connection: Any) -> None:
+    """What asyncpg does to a connection given back to the pool, besides rolling back an
+    open transaction: nothing. Its default (RESET ALL, UNLISTEN, advisory locks released)
+    is a second round trip per query, and the app sets no session state."""
+
+
 class ReconnectingPostgresEngine(PostgresEngine):
     """Piccolo's PostgresEngine for a server that may stop and come back while we serve.
 
@@ -562,10 +571,34 @@ class ReconnectingPostgresEngine(PostgresEngine):
     transaction always gives its connection back, and the pool drops connections the server
     closed and opens new ones when asked: once PostgreSQL is back, so is the app."""
 
-    __slots__ = ()
+    __slots__ = ("_pool_loop",)
+
+    @property
+    def pool(self) -> Any:
+        """The pool, to the event loop that opened it; to any other loop none, so that it
+        connects per query (asyncpg's connections belong to one loop; Litestar's test
+        client runs an app's lifespan and websockets in loops of their own)."""
+        pool = _POOL_SLOT.__get__(self, type(self))
+        if pool is None:
+            return None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return pool
+        return pool if loop is self._pool_loop else None
+
+    @pool.setter
+    def pool(self, value: Any) -> None:
+        _POOL_SLOT.__set__(self, value)
+        try:
+            self._pool_loop = asyncio.get_running_loop() if value is not None else None
+        except RuntimeError:
+            self._pool_loop = None
 
     async def start_connection_pool(self, **kwargs: Any) -> None:
-        await super().start_connection_pool(connect=_connect_postgres, **kwargs)
+        await super().start_connection_pool(
+            connect=_connect_postgres, reset=_keep_session, **kwargs
+        )
 
     async def get_new_connection(self) -> Any:
         return await _connect_postgres(**self.config)
