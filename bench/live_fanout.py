@@ -618,13 +618,19 @@ def verdict(met: bool, text: str) -> str:
     return f"- {text} -> " + ("met" if met else "**NOT met**")
 
 
-def cpu_line(name: str, cpu: Cpu) -> str:
+def cpu_line(name: str, cpu: Cpu, per: tuple[int, str] | None = None) -> str:
+    """One phase's CPU; with ``per`` (a count and what it counts), also the server's CPU
+    (with the database's) per one of them."""
     database = f", PostgreSQL backends {cpu.database:.1f}" if SERVER else ""
     busy = " — **the machine was busy**" if cpu.elsewhere > max(0.5, 0.25 * cpu.wall) else ""
+    each = ""
+    if per and per[0]:
+        who = "server and PostgreSQL" if SERVER else "server"
+        each = f"; {1000 * (cpu.server + cpu.database) / per[0]:.3g} ms {who} CPU per {per[1]}"
     return (
         f"- {name}: wall {cpu.wall:.1f} s; CPU s: server {cpu.server:.1f}{database},"
         f" clients {cpu.clients:.1f}, anything else {cpu.elsewhere:.1f}"
-        f" (of {os.cpu_count()} CPUs x {cpu.wall:.0f} s){busy}"
+        f" (of {os.cpu_count()} CPUs x {cpu.wall:.0f} s){each}{busy}"
     )
 
 
@@ -710,8 +716,9 @@ def report(args: argparse.Namespace, ours: Run, bare: Run | None, set_up_s: floa
         print(verdict(ratio <= GOAL_RATIO, f"p99 <= {GOAL_RATIO:g}x bare websockets: {ratio:.1f}x"))
     print("\nCPU per phase:")
     for run in runs:
-        print(cpu_line(f"{run.name}, connecting", run.connect))
-        print(cpu_line(f"{run.name}, fan-out ({len(run.updates)} updates)", run.fanout))
+        print(cpu_line(f"{run.name}, connecting", run.connect, (run.subscribers, "connection")))
+        updates = len(run.updates)
+        print(cpu_line(f"{run.name}, fan-out ({updates} updates)", run.fanout, (updates, "update")))
     for run in runs:
         for what, count in (run.connect_errors + run.closed).most_common(8):
             print(f"  {run.name}: {count} x {what}")

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import msgspec
@@ -26,7 +26,7 @@ from congress.i18n import current_language
 from documents import services as document_services
 from documents.controllers import file_response
 from livestream.public import services
-from livestream.public.fanout import Reader, fan_out_of
+from livestream.public.fanout import Missed, Reader, fan_out_of
 from livestream.public.pages import LivePage, StreamPages
 from livestream.public.schemas import (
     FeedMessage,
@@ -138,6 +138,23 @@ async def feed_message(congress_id: int, event: RecordedEvent) -> str | None:
     return msgspec.json.encode(message).decode()
 
 
+async def missed_since(congress_id: int, after: int) -> Missed:
+    """What a reader coming back with ``after`` is sent: what is on now and the public
+    papers, then the entries it missed, in order. The entries are read first, so what is on
+    now is at least as new as the last of them."""
+    missed = await services.timeline(congress_id, after=after, limit=200, newest_first=False)
+    snapshot = FeedMessage(
+        seq=after,
+        now=services.public_now(await services.now_of(congress_id)),
+        documents=await services.public_documents(congress_id),
+    )
+    messages = [snapshot, *(FeedMessage(seq=entry.seq, entry=entry) for entry in missed)]
+    return Missed(
+        [msgspec.json.encode(message).decode() for message in messages],
+        max((entry.seq for entry in missed), default=after),
+    )
+
+
 _known_congresses: set[int] = set()
 
 
@@ -150,13 +167,6 @@ async def _exists(congress_id: int) -> bool:
         _known_congresses.add(congress_id)
         return True
     return False
-
-
-def _closer(socket: WebSocket[Any, Any, Any]) -> Callable[[int], Awaitable[None]]:
-    async def close(code: int) -> None:
-        await socket.close(code=code)
-
-    return close
 
 
 class LiveFeeds(Controller):
@@ -205,26 +215,12 @@ class LiveFeeds(Controller):
         if not await _exists(congress_id):
             raise WebSocketException(detail="congress_not_found", code=4404)
         await socket.accept()
-        fan_out = fan_out_of(socket.app, feed_message)
-        reader = Reader(socket.send_text, _closer(socket), current_language.get(), after)
-        # Join first, then catch up, so nothing committed in between is lost.
-        await fan_out.join(congress_id, reader)
+        fan_out = fan_out_of(socket.app, feed_message, missed_since)
+        reader = Reader(socket, current_language.get(), after)
         try:
-            if after:
-                # A reader coming back: what is on now, then the entries it missed.
-                snapshot = FeedMessage(
-                    seq=after,
-                    now=services.public_now(await services.now_of(congress_id)),
-                    documents=await services.public_documents(congress_id),
-                )
-                await socket.send_text(msgspec.json.encode(snapshot).decode())
-                missed = await services.timeline(
-                    congress_id, after=after, limit=200, newest_first=False
-                )
-                for entry in missed:
-                    message = FeedMessage(seq=entry.seq, entry=entry)
-                    await socket.send_text(msgspec.json.encode(message).decode())
-                    reader.caught_up.add(entry.seq)
+            # First joined, then caught up (a reader coming back): nothing committed in
+            # between is lost.
+            await fan_out.join(congress_id, reader)
             # The reader sends nothing; waiting here notices when it goes away.
             with contextlib.suppress(WebSocketDisconnect, asyncio.CancelledError):
                 while True:
