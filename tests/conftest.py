@@ -255,6 +255,17 @@ def make_congress() -> Callable[..., Awaitable[int]]:
     return make
 
 
+def vi(msgid: str) -> str:
+    """The message as a user in Vietnamese (the default language) reads it."""
+    from congress import i18n
+
+    token = i18n.current_language.set("vi")
+    try:
+        return i18n.translate(msgid)
+    finally:
+        i18n.current_language.reset(token)
+
+
 def free_port() -> int:
     import socket
 

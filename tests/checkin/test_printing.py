@@ -118,17 +118,23 @@ async def test_a_revoked_card_opens_nothing(admin, client, congress_with_delegat
         assert "thu hồi" in response.text
 
 
+async def finished(admin, job_url: str) -> dict:
+    """The print job's state once it is no longer running (20 s at most)."""
+    for _ in range(200):
+        state = (await admin.get(f"{job_url}/state")).json()
+        if state["status"] != "running":
+            break
+        await asyncio.sleep(0.1)
+    return state
+
+
 async def test_a_long_batch_prints_in_the_background(admin, congress_with_delegates, monkeypatch):
     monkeypatch.setattr(printing, "BACKGROUND_FROM", 2)
     congress_id, _ = congress_with_delegates
     started = await print_cards(admin, congress_id, scope="all")
     assert started.status_code in {302, 303}
     job_url = started.headers["location"]
-    for _ in range(200):
-        state = (await admin.get(f"{job_url}/state")).json()
-        if state["status"] != "running":
-            break
-        await asyncio.sleep(0.1)
+    state = await finished(admin, job_url)
     assert state == {"status": "done", "done": 3, "total": 3}
     pdf = await admin.get(f"{job_url}/pdf")
     assert len(qr_addresses(pdf.content)) == 3
@@ -147,11 +153,7 @@ async def test_a_batch_the_disk_has_no_room_for_fails_and_leaves_no_half_pdf(
         congress_id, _ = congress_with_delegates
         started = await print_cards(admin, congress_id, scope="all")
         job_url = started.headers["location"]
-        for _ in range(200):
-            state = (await admin.get(f"{job_url}/state")).json()
-            if state["status"] != "running":
-                break
-            await asyncio.sleep(0.1)
+        state = await finished(admin, job_url)
         assert state["status"] == "failed"
         assert (await admin.get(f"{job_url}/pdf")).status_code == 404
         assert set(cards.glob("*")) - before == set()  # no half PDF, no temporary file

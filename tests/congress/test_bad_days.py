@@ -42,7 +42,7 @@ import websockets
 
 from checkin import credentials, devices
 from checkin.tables import Attendance, CheckinScan
-from congress import database, i18n
+from congress import database
 from congress.delegates import services as delegate_services
 from congress.delegates.schemas import DelegationIn
 from congress.eventlog import SYSTEM
@@ -52,21 +52,12 @@ from congress.voting.tables import PollBallot, PollParticipation
 from documents.portal import DELEGATE_COOKIE
 from documents.storage import LocalFileStore, file_store, use_file_store
 from documents.tables import Document, DocumentVersion
-from tests.conftest import ENGINE, LiveServer, Session, free_port
+from tests.conftest import ENGINE, LiveServer, Session, free_port, vi
 from tests.congress.voting_fixtures import make_assembly
 
 DEVICE_HEADERS = {"x-congress-device": "1"}
 STORAGE_FULL = database.StorageFull().message
 UNAVAILABLE = database.DatabaseUnavailable().message
-
-
-def vi(msgid: str) -> str:
-    """The message as a user in Vietnamese (the default language) reads it."""
-    token = i18n.current_language.set("vi")
-    try:
-        return i18n.translate(msgid)
-    finally:
-        i18n.current_language.reset(token)
 
 
 def refused_for(response: Any, code: str, msgid: str) -> None:

@@ -17,12 +17,11 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from checkin import credentials
-from congress import i18n
 from congress.eventlog import SYSTEM
 from congress.voting import events as voting_events
 from congress.voting import services
 from documents.portal import LIVE_TYPES
-from tests.conftest import Lender, Session
+from tests.conftest import Lender, Session, vi
 from tests.congress.voting_fixtures import make_assembly
 
 JSON = {"accept": "application/json"}
@@ -33,15 +32,6 @@ CANDIDATES = [
     {"name": "Lê Thị Thu Hà", "note": "Trưởng ban Nữ công"},
     {"name": "Phạm Quốc Bảo", "note": ""},
 ]
-
-
-def vi(msgid: str) -> str:
-    """The message as a phone in Vietnamese (the default) is shown it."""
-    token = i18n.current_language.set("vi")
-    try:
-        return i18n.translate(msgid)
-    finally:
-        i18n.current_language.reset(token)
 
 
 class Phone:
