@@ -17,6 +17,7 @@ import io
 import math
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -197,6 +198,13 @@ class ServerProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the kernel's OOM killer would: no clean-up at all."""
+        if self.alive():
+            assert self.process is not None
+            self.process.kill()
+            self.process.wait(timeout=10)
+
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
@@ -222,8 +230,9 @@ class AppServer(ServerProcess):
         *,
         pool_size: int | None = None,
         backlog: int | None = None,
+        name: str = "server",
     ) -> None:
-        super().__init__("server")
+        super().__init__(name)
         self.port = port
         self.env = {**os.environ, **env}
         if pool_size is not None:
@@ -251,6 +260,37 @@ class AppServer(ServerProcess):
     async def wait_until_up(self) -> None:
         """Until ``GET /login`` answers 200."""
         await self.wait_ready(f"http://{HOST}:{self.port}/login")
+
+
+class RedisServer(ServerProcess):
+    """A redis-server of the run's own on loopback, no persistence; it can be restarted on
+    the same port (the app's clients then reconnect to it)."""
+
+    BINARY = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+    def __init__(self, port: int) -> None:
+        super().__init__("redis")
+        self.port = port
+        self.url = f"redis://{HOST}:{port}/0"
+
+    def start(self) -> None:
+        workdir = var_dir() / "redis"
+        workdir.mkdir(exist_ok=True)
+        command = [self.BINARY, "--bind", HOST, "--port", str(self.port), "--save", ""]
+        self.spawn([*command, "--appendonly", "no", "--dir", str(workdir)], dict(os.environ))
+
+    async def wait_until_up(self) -> None:
+        """Until it answers PING."""
+        for _ in range(200):
+            with contextlib.suppress(OSError):
+                reader, writer = await asyncio.open_connection(HOST, self.port)
+                writer.write(b"PING\r\n")
+                answer = await reader.readline()
+                writer.close()
+                if answer.startswith(b"+PONG"):
+                    return
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start:\n{self.log_tail()}")
 
 
 @contextlib.contextmanager
@@ -299,6 +339,15 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
+_SERVER_TIMING = re.compile(r"\bapp;dur=([0-9.]+)")
+
+
+def server_ms(server_timing: str | None) -> float | None:
+    """The app's own time from its ``Server-Timing: app;dur=<ms>`` header, if it sent one."""
+    found = _SERVER_TIMING.search(server_timing or "")
+    return float(found.group(1)) if found else None
+
+
 # --- the delegates -------------------------------------------------------------------------
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
@@ -331,14 +380,19 @@ def full_name(rng: random.Random) -> str:
 
 
 def delegate_sheet(
-    count: int, rng: random.Random, delegations: Sequence[str], positions: Sequence[str] | str
+    count: int,
+    rng: random.Random,
+    delegations: Sequence[str],
+    positions: Sequence[str] | str,
+    invited: int = 0,
 ) -> bytes:
-    """A CSV delegate list of ``count`` official delegates, the delegations in turn; a
-    position drawn from ``positions``, or the one position given as a string."""
+    """A CSV delegate list of ``count`` official delegates and then ``invited`` invited ones,
+    the delegations in turn, card numbers 00001 on; a position drawn from ``positions``, or
+    the one position given as a string."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(SHEET_HEADER)
-    for n in range(1, count + 1):
+    for n in range(1, count + invited + 1):
         writer.writerow(
             [
                 n,
@@ -348,7 +402,7 @@ def delegate_sheet(
                 delegations[n % len(delegations)],
                 f"Công đoàn cơ sở số {n % 300 + 1}",
                 positions if isinstance(positions, str) else rng.choice(positions),
-                "Chính thức",
+                "Chính thức" if n <= count else "Khách mời",
                 f"{n:05d}",
             ]
         )
