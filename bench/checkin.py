@@ -81,17 +81,6 @@ STATE_PATH = "/api/checkin/device/state"
 DEVICE_COOKIE = "congress_device"
 _DURATION = re.compile(rb"\bapp;dur=([0-9.]+)")
 
-DELEGATIONS = [
-    "Liên đoàn Lao động thành phố Hà Tĩnh",
-    "Liên đoàn Lao động thị xã Hồng Lĩnh",
-    "Liên đoàn Lao động huyện Cẩm Xuyên",
-    "Liên đoàn Lao động huyện Hương Khê",
-    "Liên đoàn Lao động huyện Đức Thọ",
-    "Công đoàn ngành Giáo dục",
-    "Công đoàn ngành Y tế",
-    "Công đoàn Viên chức tỉnh",
-    "Công đoàn các Khu kinh tế tỉnh",
-]
 POSITIONS = [
     "Chủ tịch Công đoàn cơ sở",
     "Phó Chủ tịch Công đoàn cơ sở",
@@ -148,7 +137,7 @@ async def set_up(delegates: int, tablets: int, rng: random.Random) -> Congress:
         token = await delegate_services.stage_import(
             congress_id,
             "dai_bieu.csv",
-            harness.delegate_sheet(delegates, rng, DELEGATIONS, POSITIONS),
+            harness.delegate_sheet(delegates, rng, harness.DELEGATIONS, POSITIONS),
             SYSTEM,
         )
         imported = await delegate_services.apply_import(congress_id, token, True, SYSTEM)

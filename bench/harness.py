@@ -353,6 +353,18 @@ def server_ms(server_timing: str | None) -> float | None:
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]
 MIDDLE = ["Văn", "Thị", "Đức", "Hữu", "Thu", "Ngọc", "Minh", "Thanh", "Quang", "Xuân", "Thị Thu"]
 GIVEN = ["Hạnh", "Đức", "Hằng", "Dũng", "Lan", "Hùng", "Phương", "Tuấn", "Nga", "Sơn", "Thủy"]
+# The delegations of a provincial congress, for the benches' delegate sheets.
+DELEGATIONS = [
+    "Liên đoàn Lao động thành phố Hà Tĩnh",
+    "Liên đoàn Lao động thị xã Hồng Lĩnh",
+    "Liên đoàn Lao động huyện Cẩm Xuyên",
+    "Liên đoàn Lao động huyện Hương Khê",
+    "Liên đoàn Lao động huyện Đức Thọ",
+    "Công đoàn ngành Giáo dục",
+    "Công đoàn ngành Y tế",
+    "Công đoàn Viên chức tỉnh",
+    "Công đoàn các Khu kinh tế tỉnh",
+]
 POSITIONS = [
     "Chủ tịch Công đoàn cơ sở",
     "Phó Chủ tịch Công đoàn cơ sở",

@@ -210,17 +210,6 @@ AGENDA = [
     "Thông qua Nghị quyết",
     "Bế mạc",
 ]
-DELEGATIONS = [
-    "Liên đoàn Lao động thành phố Hà Tĩnh",
-    "Liên đoàn Lao động thị xã Hồng Lĩnh",
-    "Liên đoàn Lao động huyện Cẩm Xuyên",
-    "Liên đoàn Lao động huyện Hương Khê",
-    "Liên đoàn Lao động huyện Đức Thọ",
-    "Công đoàn ngành Giáo dục",
-    "Công đoàn ngành Y tế",
-    "Công đoàn Viên chức tỉnh",
-    "Công đoàn các Khu kinh tế tỉnh",
-]
 DOORS = ["Cửa chính 1", "Cửa chính 2", "Cửa phụ", "Cửa hông", "Sảnh A", "Sảnh B", "Sảnh C"]
 PAPERS = [
     ("Dự thảo Báo cáo chính trị", "political_report"),
@@ -1013,7 +1002,7 @@ class Day:
         """The delegate list from a spreadsheet: upload, preview, apply."""
         scale = self.scale
         sheet = harness.delegate_sheet(
-            scale.officials, self.rng, DELEGATIONS, harness.POSITIONS, invited=scale.invited
+            scale.officials, self.rng, harness.DELEGATIONS, harness.POSITIONS, invited=scale.invited
         )
         preview = await self.admin.api(
             "POST",

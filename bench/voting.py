@@ -79,16 +79,6 @@ SESSION_COOKIE = "congress_session"
 CHOICES = ("agree", "agree", "agree", "disagree", "abstain")
 _DURATION = re.compile(rb"\bapp;dur=([0-9.]+)")
 
-DELEGATIONS = [
-    "Liên đoàn Lao động thành phố Hà Tĩnh",
-    "Liên đoàn Lao động thị xã Hồng Lĩnh",
-    "Liên đoàn Lao động huyện Cẩm Xuyên",
-    "Liên đoàn Lao động huyện Hương Khê",
-    "Liên đoàn Lao động huyện Đức Thọ",
-    "Công đoàn ngành Giáo dục",
-    "Công đoàn ngành Y tế",
-    "Công đoàn Viên chức tỉnh",
-]
 MOTIONS = [
     "Thông qua Báo cáo chính trị của Ban Chấp hành",
     "Thông qua Báo cáo kiểm điểm của Ban Chấp hành",
@@ -149,7 +139,7 @@ async def set_up(delegates: int, sustained_polls: int, rng: random.Random) -> Co
         token = await delegate_services.stage_import(
             congress_id,
             "dai_bieu.csv",
-            harness.delegate_sheet(delegates, rng, DELEGATIONS, "Chủ tịch Công đoàn cơ sở"),
+            harness.delegate_sheet(delegates, rng, harness.DELEGATIONS, "Chủ tịch Công đoàn cơ sở"),
             SYSTEM,
         )
         imported = await delegate_services.apply_import(congress_id, token, True, SYSTEM)
