@@ -374,9 +374,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         arbitrary_channels_allowed=True,
     )
 
-    access_log = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, RedactCardTokens) for f in access_log.filters):
-        access_log.addFilter(RedactCardTokens())
+    # The access log, and this module's own lines, which name the path of a failed request.
+    for logger in (logging.getLogger("uvicorn.access"), log):
+        if not any(isinstance(f, RedactCardTokens) for f in logger.filters):
+            logger.addFilter(RedactCardTokens())
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

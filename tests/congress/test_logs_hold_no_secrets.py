@@ -195,3 +195,31 @@ async def test_a_whole_flow_leaves_no_secret_in_any_log(
         if value in text
     }
     assert not leaks, sorted(leaks)
+
+
+async def test_a_failed_request_s_log_line_names_no_card_or_screen_key(
+    app: Any, make_congress: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The app's own warnings name the path of a request that failed (a full disk while a
+    card opens, a database gone under a screen): the card's token and the screen's key in
+    that path are secrets like any other."""
+    from congress import database
+
+    congress_id = await make_congress()
+    assembly = await make_assembly(congress_id, officials=1, invited=0)
+    token = next(iter(assembly["tokens"].values()))
+
+    async def database_gone(*args: Any, **kwargs: Any) -> Any:
+        raise database.DatabaseUnavailable()
+
+    caplog.set_level(logging.WARNING, logger="congress")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(credentials, "look_up", database_gone)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver.local"
+        ) as client:
+            response = await client.get(f"/D/{token}")
+    assert response.status_code == 503
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "database_unavailable on GET /D/" in logged
+    assert token not in logged
