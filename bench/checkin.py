@@ -51,7 +51,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -106,34 +105,12 @@ async def set_up(delegates: int, tablets: int, rng: random.Random) -> Congress:
     from congress import database
     from congress.delegates import services as delegate_services
     from congress.eventlog import SYSTEM
-    from congress.schemas import CongressIn, SittingIn
-    from congress.services import add_sitting, create_congress
     from congress.tables import Delegate
 
     async with database.database_pool(4):
         await database.migrate()
-        today = datetime.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
-        congress_id = await create_congress(
-            CongressIn(
-                name="Đại hội Công đoàn tỉnh Hà Tĩnh",
-                number="XIX",
-                term="2028–2033",
-                organizing_union="Liên đoàn Lao động tỉnh Hà Tĩnh",
-                venue="Trung tâm Hội nghị tỉnh",
-                starts_on=today,
-                ends_on=today,
-            )
-        )
-        sitting_id = await add_sitting(
-            congress_id,
-            SittingIn(
-                title="Phiên chính thức thứ nhất",
-                kind="plenary",
-                starts_at=datetime.datetime.combine(today, datetime.time(7, 30)),
-                location="Hội trường A",
-            ),
-            SYSTEM,
-        )
+        congress_id = await harness.provincial_congress()
+        sitting_id = await harness.first_sitting(congress_id)
         token = await delegate_services.stage_import(
             congress_id,
             "dai_bieu.csv",

@@ -201,24 +201,12 @@ async def set_up(count: int, rng: random.Random) -> list[Phone]:
     from checkin.credentials import card_address, issue_cards
     from congress import database
     from congress.eventlog import SYSTEM
-    from congress.schemas import CongressIn
-    from congress.services import create_congress
     from congress.tables import Delegate
 
     async with database.database_pool(4):
         await database.migrate()
         today = datetime.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
-        congress_id = await create_congress(
-            CongressIn(
-                name="Đại hội Công đoàn tỉnh Hà Tĩnh",
-                number="XIX",
-                term="2028–2033",
-                organizing_union="Liên đoàn Lao động tỉnh Hà Tĩnh",
-                venue="Trung tâm Hội nghị tỉnh",
-                starts_on=today,
-                ends_on=today + datetime.timedelta(days=1),
-            )
-        )
+        congress_id = await harness.provincial_congress(ends_after_days=1)
         sitting_ids = await make_agenda(congress_id, today)
         await make_delegates(congress_id, count, rng)
         await release_papers(congress_id, sitting_ids)

@@ -348,6 +348,54 @@ def server_ms(server_timing: str | None) -> float | None:
     return float(found.group(1)) if found else None
 
 
+# --- the congress ---------------------------------------------------------------------------
+
+
+async def provincial_congress(ends_after_days: int = 0) -> int:
+    """The benches' congress: the 19th of the Hà Tĩnh provincial union, opening today (in
+    the database the caller has opened)."""
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    from congress.schemas import CongressIn
+    from congress.services import create_congress
+
+    today = datetime.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    return await create_congress(
+        CongressIn(
+            name="Đại hội Công đoàn tỉnh Hà Tĩnh",
+            number="XIX",
+            term="2028–2033",
+            organizing_union="Liên đoàn Lao động tỉnh Hà Tĩnh",
+            venue="Trung tâm Hội nghị tỉnh",
+            starts_on=today,
+            ends_on=today + datetime.timedelta(days=ends_after_days),
+        )
+    )
+
+
+async def first_sitting(congress_id: int) -> int:
+    """Its first plenary sitting, this morning at 7:30."""
+    import datetime
+    from zoneinfo import ZoneInfo
+
+    from congress.eventlog import SYSTEM
+    from congress.schemas import SittingIn
+    from congress.services import add_sitting
+
+    today = datetime.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    return await add_sitting(
+        congress_id,
+        SittingIn(
+            title="Phiên chính thức thứ nhất",
+            kind="plenary",
+            starts_at=datetime.datetime.combine(today, datetime.time(7, 30)),
+            location="Hội trường A",
+        ),
+        SYSTEM,
+    )
+
+
 # --- the delegates -------------------------------------------------------------------------
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô"]

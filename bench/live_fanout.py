@@ -79,7 +79,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -150,8 +149,8 @@ async def set_up(items: int, polls: int, screens: int) -> Congress:
     from congress import accounts, database
     from congress.delegates import services as delegate_services
     from congress.eventlog import SYSTEM
-    from congress.schemas import AgendaItemIn, CongressIn, SittingIn
-    from congress.services import add_agenda_item, add_sitting, create_congress
+    from congress.schemas import AgendaItemIn
+    from congress.services import add_agenda_item
     from congress.tables import Delegate
     from congress.voting import services as voting
     from congress.voting.schemas import BallotIn, PollIn
@@ -159,28 +158,8 @@ async def set_up(items: int, polls: int, screens: int) -> Congress:
 
     async with database.database_pool(4):
         await database.migrate()
-        today = datetime.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
-        congress_id = await create_congress(
-            CongressIn(
-                name="Đại hội Công đoàn tỉnh Hà Tĩnh",
-                number="XIX",
-                term="2028–2033",
-                organizing_union="Liên đoàn Lao động tỉnh Hà Tĩnh",
-                venue="Trung tâm Hội nghị tỉnh",
-                starts_on=today,
-                ends_on=today,
-            )
-        )
-        sitting_id = await add_sitting(
-            congress_id,
-            SittingIn(
-                title="Phiên chính thức thứ nhất",
-                kind="plenary",
-                starts_at=datetime.datetime.combine(today, datetime.time(7, 30)),
-                location="Hội trường A",
-            ),
-            SYSTEM,
-        )
+        congress_id = await harness.provincial_congress()
+        sitting_id = await harness.first_sitting(congress_id)
         account = await accounts.create_account(
             f"bench.{secrets.token_hex(3)}", "Ban Tổ chức", secrets.token_urlsafe(16), ["admin"]
         )

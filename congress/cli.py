@@ -188,12 +188,8 @@ def archive() -> None:
     """The digital archive: integrity checks, export and import of the congress record."""
 
 
-@archive.command("verify")
-def archive_verify() -> None:
-    """Re-hash every stored file and report any that changed or went missing."""
-    from documents.archive import verify_store
-
-    report = _run(verify_store())
+def _say_store_report(report: Any) -> None:
+    """What `verify_store` found, a line per damaged file; exit 1 if any."""
     for sha in report.missing:
         click.echo(f"missing: {sha}")
     for sha in report.changed:
@@ -204,6 +200,15 @@ def archive_verify() -> None:
     )
     if not report.ok:
         raise SystemExit(1)
+
+
+@archive.command("verify")
+def archive_verify() -> None:
+    """Re-hash every stored file and report any that changed or went missing."""
+    from documents.archive import verify_store
+
+    report = _run(verify_store())
+    _say_store_report(report)
 
 
 @archive.command("export")
@@ -339,13 +344,4 @@ def restore(file: Path) -> None:
         return await verify_store()
 
     report = _run(migrate_and_verify())
-    for sha in report.missing:
-        click.echo(f"missing: {sha}")
-    for sha in report.changed:
-        click.echo(f"changed: {sha}")
-    click.echo(
-        f"{report.checked} files checked, {len(report.missing)} missing, "
-        f"{len(report.changed)} changed"
-    )
-    if not report.ok:
-        raise SystemExit(1)
+    _say_store_report(report)
