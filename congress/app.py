@@ -395,6 +395,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 yield
             finally:
                 use_event_bus(previous)
+                limits = app.state.get("rate_limits")  # made on first use
+                if limits is not None:
+                    await limits.close()  # its Redis connections, if any
 
     app = Litestar(
         route_handlers=[
